@@ -1,0 +1,2 @@
+export { ReferenceBackend, createReferenceBackend } from "./backend";
+export { referenceGeometry } from "./geometry";
