@@ -4,6 +4,6 @@ import { defineConfig } from "vitest/config";
 // vitest.config.ts built from @hugemm/vitest-config.
 export default defineConfig({
   test: {
-    projects: ["packages/*", "apps/*"],
+    projects: ["packages/*", "apps/*", "tooling/generator"],
   },
 });
