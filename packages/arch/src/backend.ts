@@ -65,7 +65,7 @@ export interface ArchBackend {
   transHuge(v: EntryReg, o: number, level: Level): boolean;
   /** The entry points to a next-level table. */
   table(v: EntryReg, o: number, level: Level): boolean;
-  /** pmd_bad / pud_bad: a present entry that is not a valid table pointer. */
+  /** pmd_bad / pud_bad as the arch defines it: the entry is not a valid table pointer (huge leaves are "bad"). */
   bad(v: EntryReg, o: number, level: Level): boolean;
   write(v: EntryReg, o: number, level: Level): boolean;
   dirty(v: EntryReg, o: number, level: Level): boolean;
@@ -86,7 +86,10 @@ export interface ArchBackend {
 
   // ---- modifiers -----------------------------------------------------------
 
-  /** pte_mkwrite_novma: writable, without making the entry dirty. */
+  /**
+   * pte_mkwrite for an ordinary (non-shadow-stack) VMA: writable, without
+   * making a clean entry dirty (x86 also moves SavedDirty back to Dirty).
+   */
   mkwrite(v: EntryReg, o: number, level: Level): void;
   /** pte_wrprotect: read-only, keeping dirty. */
   wrprotect(v: EntryReg, o: number, level: Level): void;
@@ -108,7 +111,11 @@ export interface ArchBackend {
 
   /** __swp_entry_to_pte(__swp_entry(type, offset)) at `level`, with every flag clear. */
   softleafEntry(out: EntryReg, o: number, level: Level, swpType: number, offset: number): void;
-  /** !none && !present: the entry is a softleaf. */
+  /**
+   * The entry is a softleaf (is_swap_pte / is_swap_pmd): not none, not
+   * present, and not a PROT_NONE or invalidated leaf (which x86 PUDs can be
+   * without being "present").
+   */
   isSoftleaf(v: EntryReg, o: number, level: Level): boolean;
   swpType(v: EntryReg, o: number, level: Level): number;
   swpOffset(v: EntryReg, o: number, level: Level): number;
@@ -144,7 +151,9 @@ export interface ArchBackend {
   wrprotectEntries(ctx: PageTableContext, table: Uint32Array, index: number, level: Level, va: number, nr: number): void;
   /**
    * ptep_set_access_flags: make the entry at least as permissive as `v`
-   * (young, dirty, write). Returns whether anything changed.
+   * (young, dirty, write) after a fault; `dirty` says it was a write fault.
+   * Returns whether the entry was updated. Arches whose MMU sets access and
+   * dirty bits itself may update only for write faults (x86 does).
    */
   setAccessFlags(ctx: PageTableContext, table: Uint32Array, index: number, level: Level, va: number, v: EntryReg, o: number, dirty: boolean): boolean;
   /** ptep_test_and_clear_young over `nr` entries: was any young? */
@@ -174,6 +183,15 @@ export interface ArchBackend {
   setHugeAccessFlags(ctx: PageTableContext, store: TableStore, table: Uint32Array, index: number, va: number, v: EntryReg, o: number, dirty: boolean, size: HugeSize): boolean;
 
   // ---- hardware view -------------------------------------------------------
+
+  /**
+   * An access by the MMU to the leaf in `table` at `index`: if the leaf permits
+   * it, set young (and dirty for a write) in that one slot the way the
+   * hardware or its miss handler would, and return true; otherwise change
+   * nothing and return false (the access faults). The hot path of simulated
+   * loads and stores.
+   */
+  hwAccess(table: Uint32Array, index: number, level: Level, write: boolean): boolean;
 
   /** Translate `va` through the tables rooted at `rootPa` as the MMU would. Not a hot path. */
   walk(store: TableStore, rootPa: number, va: number, access?: WalkAccess): HardwareWalk;

@@ -191,6 +191,21 @@ export abstract class ArchBackendBase implements ArchBackend {
     return 1;
   }
 
+  // ---- the MMU's access-flag and dirty updates ------------------------------
+
+  hwAccess(table: Uint32Array, index: number, level: Level, write: boolean): boolean {
+    const s = this.scratch;
+    this.readEntry(table, index, level, s, 4);
+    if (!this.present(s, 4, level) || this.protnone(s, 4, level) || (level > PTE && !this.leaf(s, 4, level))) return false;
+    if (write && !this.write(s, 4, level)) return false;
+    const young = this.young(s, 4, level);
+    if (young && (!write || this.dirty(s, 4, level))) return true;
+    this.mkyoung(s, 4, level);
+    if (write) this.mkdirty(s, 4, level);
+    this.writeEntry(table, index, level, s, 4);
+    return true;
+  }
+
   // ---- huge entries: single-slot sizes are plain entries ----------------------
 
   makeHugeEntry(v: EntryReg, o: number, size: HugeSize): void {

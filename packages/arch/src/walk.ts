@@ -35,7 +35,9 @@ export type WalkFault =
   /** arm64 without hardware AF management: AF clear. (The model assumes FEAT_HAFDBS, so this is reported only when asked for.) */
   | "access-flag"
   /** A table pointer leads to memory that holds no table, or an encoding the MMU rejects. */
-  | "bad-table";
+  | "bad-table"
+  /** Reserved bits are set in an entry the MMU reads. */
+  | "reserved";
 
 export interface HardwareTranslation {
   readonly ok: true;

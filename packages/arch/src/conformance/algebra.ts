@@ -17,7 +17,8 @@ export function algebraChecks(k: Kit): void {
         const pfn = k.pfnAt(level);
         const p = k.leaf(level, pfn, prot);
         const what = `${L} ${protString(prot)} ${entryHex(p, 0)}`;
-        expect(b.present(p, 0, level), `${what} present`).toBe(true);
+        // PROT_NONE stays present (NUMA hinting) only where the kernel has pXd_protnone: PTE and PMD.
+        if (level !== PUD || !isProtNone(prot)) expect(b.present(p, 0, level), `${what} present`).toBe(true);
         expect(b.none(p, 0, level), `${what} none`).toBe(false);
         expect(b.dirty(p, 0, level), `${what} fresh entry is clean`).toBe(false);
         expect(b.write(p, 0, level), `${what} writable iff shared+write`).toBe(protIsSharedWritable(prot));
@@ -117,8 +118,23 @@ export function algebraChecks(k: Kit): void {
       flagPair(k, level, "softDirty", b.mksoftDirty, b.clearSoftDirty, b.softDirty);
     });
     const reqU = level === PTE ? (["uffdWp"] as const) : (["uffdWp", "pmdThp"] as const);
-    k.check(`${L} uffd-wp: mkuffd_wp sets it, clear_uffd_wp clears it, nothing else moves`, reqU, () => {
-      flagPair(k, level, "uffdWp", b.mkuffdWp, b.clearUffdWp, b.uffdWp);
+    k.check(`${L} uffd-wp: mkuffd_wp sets it and write-protects, clear_uffd_wp clears only the flag`, reqU, () => {
+      for (let prot = 0; prot < PROT_COUNT; prot++) {
+        const pfn = k.pfnAt(level);
+        const p = k.leaf(level, pfn, prot);
+        b.mkdirty(p, 0, level);
+        const set = k.with(p, level, b.mkuffdWp);
+        const what = `${L} ${protString(prot)} ${entryHex(set, 0)}`;
+        // pte_mkuffd_wp() is pte_wrprotect(pte_set_flags(pte, UFFD_WP)).
+        expect(b.uffdWp(set, 0, level), what).toBe(true);
+        expect(b.write(set, 0, level), `${what} write-protected`).toBe(false);
+        expect(b.dirty(set, 0, level), `${what} dirty kept`).toBe(true);
+        expect(b.pfn(set, 0, level)).toBe(pfn);
+        const clear = k.with(set, level, b.clearUffdWp);
+        expect(b.uffdWp(clear, 0, level), what).toBe(false);
+        expect(b.write(clear, 0, level), `${what} clearing uffd-wp does not make writable`).toBe(false);
+        expect(sameEntry(clear, 0, k.with(p, level, b.wrprotect), 0), `${what} clear leaves the write-protected entry`).toBe(true);
+      }
     });
   }
 }
@@ -147,6 +163,11 @@ function basicAlgebra(k: Kit, level: Level, prot: number): void {
     w(b.pfn(k.with(p, level, ...ops), 0, level) === pfn, "pfn survives young/dirty/write changes");
   }
   w(b.young(k.with(p, level, b.mkyoung, b.mkdirty, b.mkclean, b.wrprotect, b.mkwrite), 0, level), "young survives dirty/write changes");
+}
+
+/** vm_get_page_prot() gives PAGE_NONE when no access bit is set. */
+function isProtNone(prot: number): boolean {
+  return (prot & (VM_READ | VM_WRITE | VM_EXEC)) === 0;
 }
 
 function protnone(k: Kit, level: Level): void {

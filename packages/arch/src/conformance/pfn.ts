@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { expect } from "vitest";
 import { entryHex, entryRegs, sameEntry } from "../entry";
-import { PTE, PMD } from "../level";
-import { PROT_COUNT, protIsSharedWritable, protString } from "../prot";
+import { PTE, PMD, PUD } from "../level";
+import { PROT_COUNT, VM_EXEC, VM_READ, VM_WRITE, protIsSharedWritable, protString } from "../prot";
 import type { Kit } from "./kit";
 
 /** pfn round trips up to the highest pfn, through protections, mkinvalid, advance and table storage. */
@@ -35,9 +35,11 @@ export function pfnChecks(k: Kit): void {
           b.modify(p, 0, level, to);
           const what = `${L} ${protString(from)} -> ${protString(to)} ${entryHex(p, 0)}`;
           expect(b.pfn(p, 0, level), what).toBe(pfn);
-          expect(b.present(p, 0, level), what).toBe(true);
+          // A PROT_NONE PUD is not present on arches without pud_protnone (x86 pud_present tests only P).
+          if (level !== PUD || (to & (VM_READ | VM_WRITE | VM_EXEC)) !== 0) expect(b.present(p, 0, level), what).toBe(true);
           expect(b.write(p, 0, level), what).toBe(protIsSharedWritable(to));
-          expect(b.young(p, 0, level), `${what} young kept`).toBe(young);
+          // pte_modify keeps young; where the arch's PAGE_* carry the access bit through _PAGE_CHG_MASK (8xx) it may also set it.
+          if (young) expect(b.young(p, 0, level), `${what} young kept`).toBe(true);
           expect(b.dirty(p, 0, level), `${what} dirty kept`).toBe(dirty);
           // pte_modify to the same protection as a fresh entry gives the fresh entry's permissions.
           const fresh = k.leaf(level, pfn, to);

@@ -158,8 +158,9 @@ export class ReferenceBackend extends ArchBackendBase {
   clearSoftDirty(v: EntryReg, o: number): void {
     v[o] = (v[o]! & ~B.SOFT_DIRTY) >>> 0;
   }
+  /** As pte_mkuffd_wp: the flag and a write-protect. */
   mkuffdWp(v: EntryReg, o: number): void {
-    v[o] = (v[o]! | B.UFFD_WP) >>> 0;
+    v[o] = ((v[o]! | B.UFFD_WP) & ~B.WRITE) >>> 0;
   }
   clearUffdWp(v: EntryReg, o: number): void {
     v[o] = (v[o]! & ~B.UFFD_WP) >>> 0;
