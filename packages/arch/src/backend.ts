@@ -65,7 +65,7 @@ export interface ArchBackend {
   transHuge(v: EntryReg, o: number, level: Level): boolean;
   /** The entry points to a next-level table. */
   table(v: EntryReg, o: number, level: Level): boolean;
-  /** pmd_bad / pud_bad as the arch defines it: the entry is not a valid table pointer (huge leaves are "bad"). */
+  /** pmd_bad / pud_bad as the arch defines it: a non-none entry that is not a valid table pointer (huge leaves are "bad"); false for none. */
   bad(v: EntryReg, o: number, level: Level): boolean;
   write(v: EntryReg, o: number, level: Level): boolean;
   dirty(v: EntryReg, o: number, level: Level): boolean;
@@ -81,6 +81,7 @@ export interface ArchBackend {
   exec(v: EntryReg, o: number, level: Level): boolean;
   /** The entry carries the arch's contiguous hint (arm64 PTE_CONT). */
   cont(v: EntryReg, o: number, level: Level): boolean;
+  /** pte_pfn / pmd_pfn / pud_pfn; at PMD and PUD the pfn of the block's first page. */
   pfn(v: EntryReg, o: number, level: Level): number;
   tablePa(v: EntryReg, o: number, level: Level): number;
 
@@ -136,7 +137,7 @@ export interface ArchBackend {
 
   // ---- page-table operations (the kernel's generic API; arm64 contpte lives here) --
 
-  /** set_ptes / set_pmd_at / set_pud_at: write `nr` entries, advancing the pfn by one page each. */
+  /** set_ptes / set_pmd_at / set_pud_at: write `nr` entries, advancing the pfn by each entry's size (one page at PTE level). */
   setEntries(ctx: PageTableContext, table: Uint32Array, index: number, level: Level, va: number, v: EntryReg, o: number, nr: number): void;
   /** ptep_get: the entry, with access/dirty gathered across a contiguous block. */
   getEntry(table: Uint32Array, index: number, level: Level, out: EntryReg, o: number): void;
@@ -160,7 +161,7 @@ export interface ArchBackend {
   testAndClearYoung(ctx: PageTableContext, table: Uint32Array, index: number, level: Level, va: number, nr: number): boolean;
   /** clear_young_dirty_ptes (MADV_FREE / MADV_COLD): clear young and/or dirty in `nr` entries. */
   clearYoungDirty(ctx: PageTableContext, table: Uint32Array, index: number, level: Level, va: number, nr: number, young: boolean, dirty: boolean): void;
-  /** ptep_modify_prot_start/commit over `nr` entries: apply pte_modify(prot). */
+  /** ptep_modify_prot_start/commit over `nr` entries (one folio's batch): apply pte_modify(prot). */
   modifyEntries(ctx: PageTableContext, table: Uint32Array, index: number, level: Level, va: number, nr: number, prot: ProtIndex): void;
   /** pmdp_invalidate: make a huge entry invalid (mkinvalid), flushing; returns the old value in `out`. */
   invalidate(ctx: PageTableContext, table: Uint32Array, index: number, level: Level, va: number, out: EntryReg, o: number): void;
@@ -217,7 +218,7 @@ export interface HugeSize {
   readonly cont: boolean;
   /** 8xx 8M: each of the `ncontig` PMD slots points to a PTE table filled with the page. */
   readonly viaPteTables: boolean;
-  /** Usable for THP (PMD/PUD leaves, arm64 cont-pte mTHP) as well as hugetlb. */
+  /** A THP maps at this size with a single leaf (PMD/PUD THP). mTHP sizes are any order and need no entry here. */
   readonly thp: boolean;
   /** Usable for hugetlb. */
   readonly hugetlb: boolean;

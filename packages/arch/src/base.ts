@@ -95,10 +95,11 @@ export abstract class ArchBackendBase implements ArchBackend {
     const s = this.scratch;
     s[0] = v[o]!;
     s[1] = v[o + 1]!;
+    const step = 2 ** (this.geometry.levels[level]!.shift - this.geometry.pageShift);
     for (let i = 0; ; i++) {
       this.writeEntry(table, index + i, level, s, 0);
       if (i + 1 >= nr) break;
-      this.advancePfn(s, 0, level, 1);
+      this.advancePfn(s, 0, level, step);
     }
   }
 

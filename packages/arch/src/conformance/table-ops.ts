@@ -112,6 +112,23 @@ export function tableOpChecks(k: Kit): void {
       expect(b.none(cur, 0, PTE)).toBe(true);
     }
   });
+  k.check("PMD set entries over nr slots advances the pfn by the block size", ["pmdThp"], () => {
+    const mem = new TableMemory();
+    const root = allocRoot(b, mem);
+    const size = 2 ** k.g.levels[PMD]!.shift;
+    const va = k.userVa(size * 4);
+    const slot = ensureSlot(b, mem, root, va, PMD);
+    const pages = k.pagesAt(PMD);
+    const pfn = k.pfnAt(PMD);
+    const e = k.leaf(PMD, pfn, RW_SHARED);
+    b.setEntries(simpleContext(), slot.table, slot.index, PMD, va, e, 0, 3);
+    const cur = entryRegs(1);
+    for (let i = 0; i < 3; i++) {
+      b.readEntry(slot.table, slot.index + i, PMD, cur, 0);
+      expect(b.pfn(cur, 0, PMD), `PMD ${i}`).toBe(pfn + i * pages);
+      expect(b.leaf(cur, 0, PMD)).toBe(true);
+    }
+  });
   k.check("PMD pmdp_invalidate: the entry stays present and huge, the old value is returned, a flush is recorded", ["pmdThp"], () => {
     const mem = new TableMemory();
     const root = allocRoot(b, mem);

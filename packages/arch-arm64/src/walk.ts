@@ -1,0 +1,134 @@
+import {
+  ArchInputError,
+  entryRegs,
+  entryToBigInt,
+  levelName,
+  tableIndex,
+  PTE,
+  type HardwareWalk,
+  type Level,
+  type TableStore,
+  type WalkAccess,
+  type WalkFault,
+  type WalkStep,
+} from "@hugemm/arch";
+import type { Arm64Backend } from "./backend";
+import {
+  HI_AP_TABLE_NO_EL0,
+  HI_AP_TABLE_RDONLY,
+  HI_CONT,
+  HI_PXN,
+  HI_PXN_TABLE,
+  HI_UXN,
+  HI_UXN_TABLE,
+  HI_WRITE,
+  LO_AF,
+  LO_RDONLY,
+  LO_TYPE_MASK,
+  LO_TYPE_PAGE,
+  LO_USER,
+  LO_VALID,
+} from "./bits";
+import { isDirty } from "./entry-algebra";
+import { loadEntry } from "./table-storage";
+
+/**
+ * A stage-1 translation of a TTBR0 (user) address as the MMU performs it,
+ * assuming FEAT_HAFDBS: a clear access flag is set by the walk instead of
+ * faulting, and a write to a PTE_RDONLY page with DBM set is permitted and
+ * clears PTE_RDONLY. Table descriptors restrict what lies below them
+ * (APTable, UXNTable, PXNTable); the leaf's AP[2:1], UXN and PXN finish it.
+ */
+export function arm64Walk(b: Arm64Backend, store: TableStore, rootPa: number, va: number, access: WalkAccess = {}): HardwareWalk {
+  const g = b.geometry;
+  if (!(Number.isInteger(va) && va >= 0)) {
+    throw new ArchInputError("virtual address", va, "a non-negative integer");
+  }
+  const steps: WalkStep[] = [];
+  const top = g.tables[0]!;
+  const fault = (kind: WalkFault, level: Level, reason: string): HardwareWalk => ({ ok: false, va, fault: kind, level, reason, steps });
+  if (va >= 2 ** g.vaBits) {
+    return fault("translation", top.level, `va 0x${va.toString(16)} is outside the ${g.vaBits}-bit TTBR0 range`);
+  }
+
+  const reg = entryRegs(1);
+  let tablePa = rootPa;
+  let noEl0 = false;
+  let rdonlyBelow = false;
+  let uxnBelow = false;
+  let pxnBelow = false;
+  for (const t of g.tables) {
+    const table = store.tableAt(tablePa);
+    if (table === undefined) {
+      return fault("bad-table", t.level, `no table at physical address 0x${tablePa.toString(16)}`);
+    }
+    const index = tableIndex(t, va);
+    loadEntry(table, index, reg, 0);
+    steps.push({ level: t.level, tablePa, index, entryPa: tablePa + index * 8, raw: entryToBigInt(reg, 0), described: b.describe(reg, 0, t.level) });
+    const lo = reg[0]!;
+    const hi = reg[1]!;
+    const name = levelName(t.level);
+
+    if ((lo & LO_VALID) === 0) {
+      return fault("translation", t.level, `${name} entry not valid: ${steps[steps.length - 1]!.described.summary}`);
+    }
+    if (t.level !== PTE && (lo & LO_TYPE_MASK) === LO_TYPE_PAGE) {
+      noEl0 ||= (hi & HI_AP_TABLE_NO_EL0) !== 0;
+      rdonlyBelow ||= (hi & HI_AP_TABLE_RDONLY) !== 0;
+      uxnBelow ||= (hi & HI_UXN_TABLE) !== 0;
+      pxnBelow ||= (hi & HI_PXN_TABLE) !== 0;
+      tablePa = b.tablePa(reg, 0, t.level);
+      continue;
+    }
+    if (t.level === PTE && (lo & LO_TYPE_MASK) !== LO_TYPE_PAGE) {
+      return fault("translation", t.level, "descriptor type 0b01 is reserved at the last level");
+    }
+    if (!t.leafAllowed) {
+      return fault("translation", t.level, `no block descriptors at the ${name} level with this granule`);
+    }
+
+    const pageSize = 2 ** t.shift;
+    const cont = (hi & HI_CONT) !== 0;
+    const tlbSize = cont ? pageSize * t.contEntries : pageSize;
+    const outPa = b.codec.decode(lo, hi);
+    const pa = outPa - (outPa % pageSize) + (va % pageSize);
+
+    const el0 = (lo & LO_USER) !== 0 && !noEl0;
+    const rdonly = (lo & LO_RDONLY) !== 0;
+    const dbm = (hi & HI_WRITE) !== 0;
+    const asUser = access.user ?? true;
+    const read = asUser ? el0 : true;
+    const write = read && !rdonlyBelow && (!rdonly || dbm);
+    // A page EL0 may write is never executable at EL1.
+    const el0Writable = el0 && !rdonlyBelow && !rdonly;
+    const exec = asUser ? (hi & HI_UXN) === 0 && !uxnBelow : (hi & HI_PXN) === 0 && !pxnBelow && !el0Writable;
+
+    if (access.exec) {
+      if (!exec) return fault("permission", t.level, asUser ? "instruction fetch from a UXN page" : "instruction fetch from a PXN page");
+    } else {
+      if (!read) return fault("permission", t.level, "EL0 access to a page without PTE_USER (AP[1])");
+      if (access.write && !write) {
+        return fault("permission", t.level, rdonlyBelow ? "write below an APTable read-only table" : "write to a read-only page (PTE_RDONLY without DBM)");
+      }
+    }
+    const young = (lo & LO_AF) !== 0;
+    return {
+      ok: true,
+      va,
+      pa,
+      level: t.level,
+      pageSize,
+      tlbSize,
+      read,
+      write,
+      exec,
+      user: el0,
+      young,
+      dirty: isDirty(reg, 0),
+      setsYoung: !young,
+      setsDirty: access.write === true && !access.exec && rdonly && dbm,
+      steps,
+    };
+  }
+  return fault("bad-table", PTE, "the walk ran past the last table");
+}
