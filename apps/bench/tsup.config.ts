@@ -1,0 +1,13 @@
+import { defineConfig } from "tsup";
+
+// The benchmark runs the bundled, minified-free output so that timings are of
+// plain JavaScript, the way a published consumer would run the packages.
+export default defineConfig({
+  entry: { bin: "src/bin.ts" },
+  format: ["esm"],
+  target: "node20",
+  clean: true,
+  sourcemap: true,
+  noExternal: [/^@hugemm\//],
+  banner: { js: "#!/usr/bin/env node" },
+});

@@ -1,0 +1,175 @@
+import { PG_active, PG_lru, PG_swapbacked, PG_unevictable } from "../phys/page-flags";
+import type { PhysMem } from "../phys/phys";
+import { NS } from "../stats/counters";
+import { ModelBug } from "../util/errors";
+import type { Folios } from "./folios";
+
+/** enum lru_list. */
+export const LRU_INACTIVE_ANON = 0;
+export const LRU_ACTIVE_ANON = 1;
+export const LRU_INACTIVE_FILE = 2;
+export const LRU_ACTIVE_FILE = 3;
+export const LRU_UNEVICTABLE = 4;
+export const NR_LRU_LISTS = 5;
+export const LRU_NAMES = ["inactive_anon", "active_anon", "inactive_file", "active_file", "unevictable"] as const;
+
+const LRU_STAT = [NS.nr_inactive_anon, NS.nr_active_anon, NS.nr_inactive_file, NS.nr_active_file, NS.nr_unevictable];
+
+/** One node's lruvec: five lists of folios, newest at the head, scanned from the tail. */
+export class Lruvec {
+  readonly head = new Int32Array(NR_LRU_LISTS).fill(-1);
+  readonly tail = new Int32Array(NR_LRU_LISTS).fill(-1);
+  /** Folios on each list. */
+  readonly nrFolios = new Float64Array(NR_LRU_LISTS);
+  constructor(readonly nid: number) {}
+}
+
+/**
+ * The LRU lists of every node. Folios join their list at once: the kernel's
+ * per-CPU folio batches (lru_add_drain) are drained implicitly.
+ */
+export class Lru {
+  readonly lruvecs: Lruvec[];
+
+  constructor(
+    private readonly f: Folios,
+    private readonly phys: PhysMem,
+  ) {
+    this.lruvecs = phys.nodes.map((n) => new Lruvec(n.nid));
+  }
+
+  /** folio_lru_list: which list a folio belongs on. */
+  listOf(head: number): number {
+    const flags = this.f.flags(head);
+    if (flags & PG_unevictable) return LRU_UNEVICTABLE;
+    const base = flags & PG_swapbacked ? LRU_INACTIVE_ANON : LRU_INACTIVE_FILE;
+    return flags & PG_active ? base + 1 : base;
+  }
+
+  lruvecOf(head: number): Lruvec {
+    return this.lruvecs[this.phys.nidOf(head)]!;
+  }
+
+  private next(h: number): number {
+    const id = this.f.lid(h);
+    return id === 0 ? this.f.section(h).next[h & this.f.memmap.pbMask]! : this.f.large.lruNext[id - 1]!;
+  }
+
+  private prev(h: number): number {
+    const id = this.f.lid(h);
+    return id === 0 ? this.f.section(h).prev[h & this.f.memmap.pbMask]! : this.f.large.lruPrev[id - 1]!;
+  }
+
+  private setLinks(h: number, next: number, prev: number): void {
+    const id = this.f.lid(h);
+    if (id === 0) {
+      const s = this.f.section(h);
+      s.next[h & this.f.memmap.pbMask] = next;
+      s.prev[h & this.f.memmap.pbMask] = prev;
+    } else {
+      this.f.large.lruNext[id - 1] = next;
+      this.f.large.lruPrev[id - 1] = prev;
+    }
+  }
+
+  private setNext(h: number, next: number): void {
+    const id = this.f.lid(h);
+    if (id === 0) this.f.section(h).next[h & this.f.memmap.pbMask] = next;
+    else this.f.large.lruNext[id - 1] = next;
+  }
+
+  private setPrev(h: number, prev: number): void {
+    const id = this.f.lid(h);
+    if (id === 0) this.f.section(h).prev[h & this.f.memmap.pbMask] = prev;
+    else this.f.large.lruPrev[id - 1] = prev;
+  }
+
+  private account(v: Lruvec, lru: number, head: number, sign: number): void {
+    const nr = this.f.nrPages(head);
+    v.nrFolios[lru]! += sign;
+    this.phys.nodeStats(v.nid)[LRU_STAT[lru]!]! += sign * nr;
+  }
+
+  /** lruvec_add_folio: onto the head of its list. */
+  add(head: number): void {
+    if (this.f.test(head, PG_lru)) throw new ModelBug(`folio ${head} is already on an LRU list`);
+    const v = this.lruvecOf(head);
+    const lru = this.listOf(head);
+    const h = v.head[lru]!;
+    this.setLinks(head, h, -1);
+    if (h >= 0) this.setPrev(h, head);
+    else v.tail[lru] = head;
+    v.head[lru] = head;
+    this.f.set(head, PG_lru);
+    this.account(v, lru, head, 1);
+  }
+
+  /** lruvec_add_folio_tail: onto the tail (pages the kernel wants reclaimed soon, e.g. MADV_PAGEOUT leftovers). */
+  addTail(head: number): void {
+    if (this.f.test(head, PG_lru)) throw new ModelBug(`folio ${head} is already on an LRU list`);
+    const v = this.lruvecOf(head);
+    const lru = this.listOf(head);
+    const t = v.tail[lru]!;
+    this.setLinks(head, -1, t);
+    if (t >= 0) this.setNext(t, head);
+    else v.head[lru] = head;
+    v.tail[lru] = head;
+    this.f.set(head, PG_lru);
+    this.account(v, lru, head, 1);
+  }
+
+  /** lruvec_del_folio. */
+  del(head: number): void {
+    if (!this.f.test(head, PG_lru)) throw new ModelBug(`folio ${head} is not on an LRU list`);
+    const v = this.lruvecOf(head);
+    const lru = this.listOf(head);
+    const n = this.next(head);
+    const p = this.prev(head);
+    if (p >= 0) this.setNext(p, n);
+    else v.head[lru] = n;
+    if (n >= 0) this.setPrev(n, p);
+    else v.tail[lru] = p;
+    this.setLinks(head, -1, -1);
+    this.f.clear(head, PG_lru);
+    this.account(v, lru, head, -1);
+  }
+
+  /** Move a folio to the head of another list (folio_activate / deactivate / move_folios_to_lru). */
+  moveTo(head: number, active: boolean, atTail = false): void {
+    this.del(head);
+    if (active) this.f.set(head, PG_active);
+    else this.f.clear(head, PG_active);
+    if (atTail) this.addTail(head);
+    else this.add(head);
+  }
+
+  /** folio_isolate_lru: take it off its list with a reference held for the isolator. */
+  isolate(head: number): boolean {
+    if (!this.f.test(head, PG_lru)) return false;
+    this.del(head);
+    this.f.ref(head);
+    return true;
+  }
+
+  /** The oldest folio on a list, or -1. */
+  tailOf(nid: number, lru: number): number {
+    return this.lruvecs[nid]!.tail[lru]!;
+  }
+
+  /** Folios of a list from tail (oldest) to head. */
+  *fromTail(nid: number, lru: number): Generator<number> {
+    const v = this.lruvecs[nid]!;
+    for (let h = v.tail[lru]!; h >= 0; ) {
+      const p = this.prev(h);
+      yield h;
+      h = p;
+    }
+  }
+
+  /** Number of folios on a list (walks it: for checks). */
+  countList(nid: number, lru: number): number {
+    let n = 0;
+    for (const _ of this.fromTail(nid, lru)) n++;
+    return n;
+  }
+}

@@ -1,0 +1,205 @@
+import type { ArchBackend, Level, TableStore } from "@hugemm/arch";
+import type { Folios } from "../folio/folios";
+import { GFP_PGTABLE_USER } from "../phys/gfp";
+import { PG_allocated, PGTY_table } from "../phys/page-flags";
+import type { PhysMem } from "../phys/phys";
+import { NS } from "../stats/counters";
+import { ModelBug } from "../util/errors";
+
+/** What the model knows about one page-table (or fragment) in use. */
+export interface TableInfo {
+  readonly level: Level;
+  /** The mm the table belongs to (0: none, e.g. a kernel or test table). */
+  readonly mm: number;
+  /** The page holding it. */
+  readonly pfn: number;
+  /** Deposited under a huge mapping rather than linked into the tree. */
+  deposited: boolean;
+}
+
+/**
+ * Page-table pages: allocated from the page allocator (unmovable, zeroed),
+ * accounted as NR_PAGETABLE per page, and resolvable by physical address for
+ * hardware walks. A table smaller than a page (8xx 16K mode) is a fragment:
+ * fragments of one mm share a page, as pte_fragment_alloc does.
+ * Storage is created on first use, so a deposited table costs nothing until
+ * it is withdrawn.
+ */
+export class PageTables implements TableStore {
+  private readonly storage = new Map<number, Uint32Array | null>();
+  readonly info = new Map<number, TableInfo>();
+  /** Deposit stacks (pgtable_trans_huge_deposit) keyed by the physical address of the table holding the huge entry. */
+  private readonly deposits = new Map<number, number[]>();
+  /** Per mm, the fragment page being handed out (mm->context.pte_frag): its pfn and the next offset. */
+  private readonly fragPages = new Map<number, { pfn: number; next: number }>();
+  /** Fragments of a page not yet freed, counting those not yet handed out (pt_frag_refcount). */
+  private readonly fragRefs = new Map<number, number>();
+  readonly pageSize: number;
+
+  constructor(
+    readonly backend: ArchBackend,
+    private readonly phys: PhysMem,
+    private readonly folios: Folios,
+  ) {
+    this.pageSize = phys.pageSize;
+  }
+
+  private tableBytes(level: Level): number {
+    const t = this.backend.geometry.tables.find((x) => x.level === level);
+    if (t === undefined) throw new ModelBug(`${this.backend.id} has no table at level ${level}`);
+    return t.tableBytes;
+  }
+
+  /** pte_alloc_one / pmd_alloc_one / ...: a zeroed table for `level`, or -1 when memory is exhausted. */
+  alloc(level: Level, mm: number, nid = 0): number {
+    const bytes = this.tableBytes(level);
+    if (bytes >= this.pageSize) {
+      const order = Math.log2(bytes / this.pageSize);
+      const pfn = this.phys.allocPages(order, GFP_PGTABLE_USER, nid);
+      if (pfn < 0) return -1;
+      this.markTablePages(pfn, 2 ** order, mm);
+      const pa = pfn * this.pageSize;
+      this.storage.set(pa, null);
+      this.info.set(pa, { level, mm, pfn, deposited: false });
+      return pa;
+    }
+    let frag = this.fragPages.get(mm);
+    if (frag === undefined) {
+      const pfn = this.phys.allocPages(0, GFP_PGTABLE_USER, nid);
+      if (pfn < 0) return -1;
+      this.markTablePages(pfn, 1, mm);
+      frag = { pfn, next: 0 };
+      this.fragPages.set(mm, frag);
+      this.fragRefs.set(pfn, this.pageSize / bytes);
+    }
+    const pa = frag.pfn * this.pageSize + frag.next;
+    frag.next += bytes;
+    if (frag.next >= this.pageSize) this.fragPages.delete(mm);
+    this.storage.set(pa, null);
+    this.info.set(pa, { level, mm, pfn: frag.pfn, deposited: false });
+    return pa;
+  }
+
+  private markTablePages(pfn: number, n: number, mm: number): void {
+    for (let i = 0; i < n; i++) {
+      const s = this.folios.section(pfn + i);
+      const j = (pfn + i) & this.phys.memmap.pbMask;
+      s.flags[j] = PG_allocated | PGTY_table;
+      s.refcount[j] = 1;
+      s.mapping[j] = mm;
+    }
+    this.phys.nodeStats(this.phys.nidOf(pfn))[NS.nr_page_table_pages]! += n;
+  }
+
+  /** pte_free / pmd_free: the table must be empty (or deposited and never used). */
+  free(pa: number): void {
+    const info = this.info.get(pa);
+    if (info === undefined) throw new ModelBug(`freeing unknown page table at 0x${pa.toString(16)}`);
+    this.info.delete(pa);
+    this.storage.delete(pa);
+    this.deposits.delete(pa);
+    const bytes = this.tableBytes(info.level);
+    if (bytes >= this.pageSize) {
+      this.releasePages(info.pfn, bytes / this.pageSize);
+      return;
+    }
+    this.dropFragments(info.pfn, 1);
+  }
+
+  private dropFragments(pfn: number, n: number): void {
+    const left = this.fragRefs.get(pfn)! - n;
+    if (left > 0) {
+      this.fragRefs.set(pfn, left);
+      return;
+    }
+    this.fragRefs.delete(pfn);
+    this.releasePages(pfn, 1);
+  }
+
+  /** destroy_pagetable_cache: drop the fragments of `mm`'s current page that were never handed out. */
+  dropFragCache(mm: number): void {
+    const frag = this.fragPages.get(mm);
+    if (frag === undefined) return;
+    this.fragPages.delete(mm);
+    const bytes = this.tableBytes(0);
+    this.dropFragments(frag.pfn, (this.pageSize - frag.next) / bytes);
+  }
+
+  private releasePages(pfn: number, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const s = this.folios.section(pfn + i);
+      const j = (pfn + i) & this.phys.memmap.pbMask;
+      s.flags[j] = PG_allocated;
+      s.refcount[j] = 0;
+      s.mapping[j] = 0;
+    }
+    this.phys.nodeStats(this.phys.nidOf(pfn))[NS.nr_page_table_pages]! -= n;
+    for (let i = 0; i < n; i++) this.folios.section(pfn + i).flags[(pfn + i) & this.phys.memmap.pbMask] = 0;
+    this.phys.freePages(pfn, Math.log2(n));
+  }
+
+  /** The table's storage, created on first use. */
+  tableAt(pa: number): Uint32Array | undefined {
+    const s = this.storage.get(pa);
+    if (s !== null) return s;
+    const info = this.info.get(pa)!;
+    const t = new Uint32Array(this.tableBytes(info.level) / 4);
+    this.storage.set(pa, t);
+    return t;
+  }
+
+  /** The storage of a table that must exist. */
+  get(pa: number): Uint32Array {
+    const t = this.tableAt(pa);
+    if (t === undefined) throw new ModelBug(`no page table at 0x${pa.toString(16)}`);
+    return t;
+  }
+
+  has(pa: number): boolean {
+    return this.info.has(pa);
+  }
+
+  /** pgtable_trans_huge_deposit: push `tablePa` on the deposit stack of the table at `holderPa`. */
+  deposit(holderPa: number, tablePa: number): void {
+    const info = this.info.get(tablePa);
+    if (info === undefined) throw new ModelBug(`depositing unknown table 0x${tablePa.toString(16)}`);
+    info.deposited = true;
+    let stack = this.deposits.get(holderPa);
+    if (stack === undefined) {
+      stack = [];
+      this.deposits.set(holderPa, stack);
+    }
+    stack.push(tablePa);
+  }
+
+  /** pgtable_trans_huge_withdraw: pop the most recent deposit, or -1 if there is none. */
+  withdraw(holderPa: number): number {
+    const stack = this.deposits.get(holderPa);
+    if (stack === undefined || stack.length === 0) return -1;
+    const pa = stack.pop()!;
+    if (stack.length === 0) this.deposits.delete(holderPa);
+    this.info.get(pa)!.deposited = false;
+    return pa;
+  }
+
+  /** Number of tables deposited under a holder. */
+  depositCount(holderPa: number): number {
+    return this.deposits.get(holderPa)?.length ?? 0;
+  }
+
+  /** All deposit stacks (for checks). */
+  allDeposits(): ReadonlyMap<number, readonly number[]> {
+    return this.deposits;
+  }
+
+  /** Tables in use by `mm`, for exit checks. */
+  countFor(mm: number): number {
+    let n = 0;
+    for (const i of this.info.values()) if (i.mm === mm) n++;
+    return n;
+  }
+
+  get count(): number {
+    return this.info.size;
+  }
+}

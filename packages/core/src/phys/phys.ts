@@ -1,0 +1,351 @@
+import { EV, NS } from "../stats/counters";
+import { ModelInputError } from "../util/errors";
+import { __GFP_DIRECT_RECLAIM, __GFP_KSWAPD_RECLAIM, __GFP_MOVABLE, __GFP_NORETRY, __GFP_THISNODE, gfpMigratetype } from "./gfp";
+import { LargeFolios, Memmap } from "./memmap";
+import { MIGRATE_MOVABLE } from "./migratetype";
+import { PAGE_ALLOC_COSTLY_ORDER, Zone, type ZoneName } from "./zone";
+
+export interface PhysConfig {
+  /** PAGE_SHIFT of the arch. */
+  readonly pageShift: number;
+  /** MAX_PAGE_ORDER: the largest buddy block. */
+  readonly maxOrder: number;
+  /** pageblock_order. */
+  readonly pbOrder: number;
+  /** Total memory in bytes, split evenly across nodes. */
+  readonly memoryBytes: number;
+  readonly nodes: number;
+  /** ZONE_MOVABLE size per node in bytes (movablecore=); 0 for none. */
+  readonly movableBytesPerNode: number;
+  /** The arch's physical address bits: memory must fit below 2^physBits. */
+  readonly physBits: number;
+}
+
+/** Where the slow path goes when the free lists cannot satisfy a request. */
+export interface AllocSlowpath {
+  /** Wake kswapd for the zones of `nid` (modelled as running to completion now). */
+  kswapd(nid: number, order: number): void;
+  /** Direct reclaim: free at least some pages; returns how many were reclaimed. */
+  directReclaim(nid: number, order: number, gfp: number): number;
+  /** Direct compaction for `order`; returns whether a block of that order should now be free. */
+  compact(nid: number, order: number, gfp: number): boolean;
+}
+
+export interface NodeMem {
+  readonly nid: number;
+  readonly startPfn: number;
+  readonly endPfn: number;
+  readonly zones: readonly Zone[];
+  /** Node state counters (node_stat_item and zone_stat_item summed per node). */
+  readonly stats: Float64Array;
+}
+
+/**
+ * Physical memory: nodes of one or more zones, the memmap and the page
+ * allocator's entry points. Pages start at pfn 0; each node spans a run of
+ * pfns aligned to the largest buddy block.
+ */
+export class PhysMem {
+  readonly pageShift: number;
+  readonly pageSize: number;
+  readonly maxOrder: number;
+  readonly memmap: Memmap;
+  readonly large = new LargeFolios();
+  readonly nodes: readonly NodeMem[];
+  readonly zones: readonly Zone[];
+  readonly totalPages: number;
+  /** min_free_kbytes. */
+  readonly minFreeKbytes: number;
+  slowpath: AllocSlowpath | undefined;
+
+  constructor(
+    cfg: PhysConfig,
+    readonly events: Float64Array,
+    makeNodeStats: () => Float64Array,
+  ) {
+    this.pageShift = cfg.pageShift;
+    this.pageSize = 2 ** cfg.pageShift;
+    this.maxOrder = cfg.maxOrder;
+    if (!Number.isInteger(cfg.nodes) || cfg.nodes < 1 || cfg.nodes > 64) {
+      throw new ModelInputError("node count", cfg.nodes, "an integer from 1 to 64");
+    }
+    const blockBytes = 2 ** (cfg.maxOrder + cfg.pageShift);
+    const perNode = cfg.memoryBytes / cfg.nodes;
+    if (!Number.isInteger(perNode) || perNode % blockBytes !== 0 || perNode === 0) {
+      throw new ModelInputError(
+        "memory size",
+        cfg.memoryBytes,
+        `a multiple of ${cfg.nodes} x ${blockBytes} bytes (one MAX_PAGE_ORDER block per node at least)`,
+      );
+    }
+    if (cfg.memoryBytes > 2 ** cfg.physBits) {
+      throw new ModelInputError("memory size", cfg.memoryBytes, `at most 2^${cfg.physBits} bytes, the arch's physical address space`);
+    }
+    const movable = cfg.movableBytesPerNode;
+    if (movable % blockBytes !== 0 || movable >= perNode) {
+      throw new ModelInputError("movable zone size", movable, `a multiple of ${blockBytes} bytes smaller than a node (${perNode} bytes)`);
+    }
+    const pagesPerNode = perNode / this.pageSize;
+    this.totalPages = pagesPerNode * cfg.nodes;
+    this.memmap = new Memmap(0, this.totalPages, cfg.pbOrder);
+    const nodes: NodeMem[] = [];
+    const zones: Zone[] = [];
+    for (let nid = 0; nid < cfg.nodes; nid++) {
+      const start = nid * pagesPerNode;
+      const end = start + pagesPerNode;
+      const movablePages = movable / this.pageSize;
+      const nodeZones: Zone[] = [];
+      const add = (name: ZoneName, s: number, e: number) => {
+        const z = new Zone(this.memmap, this.large, { nid, name, index: zones.length, startPfn: s, endPfn: e, maxOrder: cfg.maxOrder, pageSize: this.pageSize });
+        z.isMovablePage = (pfn) => this.isMovable(pfn);
+        zones.push(z);
+        nodeZones.push(z);
+      };
+      add("Normal", start, end - movablePages);
+      if (movablePages > 0) add("Movable", end - movablePages, end);
+      nodes.push({ nid, startPfn: start, endPfn: end, zones: nodeZones, stats: makeNodeStats() });
+    }
+    this.nodes = nodes;
+    this.zones = zones;
+    for (const z of zones) this.initZone(z);
+    this.minFreeKbytes = this.calculateMinFreeKbytes();
+    this.setupWatermarks(this.minFreeKbytes);
+  }
+
+  /** memmap_init + __free_pages_core: every block free, every pageblock MOVABLE, ascending to the tail. */
+  private initZone(z: Zone): void {
+    const m = this.memmap;
+    for (let pb = z.startPfn / m.pbPages; pb < z.endPfn / m.pbPages; pb++) {
+      m.pbZone[pb] = z.index;
+      m.pbMigratetype[pb] = MIGRATE_MOVABLE;
+    }
+    const block = 2 ** this.maxOrder;
+    for (let pfn = z.startPfn; pfn < z.endPfn; pfn += block) z.freeOne(pfn, this.maxOrder, MIGRATE_MOVABLE, true);
+    this.nodeStats(z.nid)[NS.nr_free_pages] = this.nodeFree(z.nid);
+  }
+
+  /** calculate_min_free_kbytes: sqrt(lowmem_kbytes * 16), clamped to [128, 262144]. */
+  private calculateMinFreeKbytes(): number {
+    let lowmem = 0;
+    for (const z of this.zones) if (z.name === "Normal") lowmem += z.managedPages;
+    const kb = lowmem * (this.pageSize / 1024);
+    return Math.min(262144, Math.max(128, Math.floor(Math.sqrt(kb * 16))));
+  }
+
+  /** __setup_per_zone_wmarks. */
+  setupWatermarks(minFreeKbytes: number): void {
+    const pagesMin = Math.floor(minFreeKbytes / (this.pageSize / 1024));
+    let lowmemPages = 0;
+    for (const z of this.zones) if (z.name !== "Movable") lowmemPages += z.managedPages;
+    for (const z of this.zones) {
+      let min: number;
+      if (z.name === "Movable") {
+        // Like highmem: a small reserve, since it cannot serve __GFP_HIGH and atomic allocations anyway.
+        min = Math.min(128, Math.max(32, Math.floor(z.managedPages / 1024)));
+      } else {
+        min = Math.floor((pagesMin * z.managedPages) / lowmemPages);
+      }
+      const step = Math.max(min >> 2, Math.floor((z.managedPages * 10) / 10000));
+      z.wmarkMin = min;
+      z.wmarkLow = min + step;
+      z.wmarkHigh = min + 2 * step;
+      // zone_highsize for one CPU on the node: the low watermark split between it and the node's CPU count.
+      z.pcp.high = Math.max(Math.floor(z.wmarkLow / 2), z.pcp.batch * 4);
+    }
+  }
+
+  nodeStats(nid: number): Float64Array {
+    return this.nodes[nid]!.stats;
+  }
+
+  private nodeFree(nid: number): number {
+    let n = 0;
+    for (const z of this.nodes[nid]!.zones) n += z.freePages;
+    return n;
+  }
+
+  zoneOf(pfn: number): Zone {
+    return this.zones[this.memmap.pbZone[this.memmap.pageblock(pfn)]!]!;
+  }
+
+  nidOf(pfn: number): number {
+    return this.zoneOf(pfn).nid;
+  }
+
+  /** Set by the folio layer: is this allocated page movable (an LRU folio)? */
+  isMovable: (pfn: number) => boolean = () => false;
+
+  /** Free pages in the buddy lists of all zones. */
+  get nrFreePages(): number {
+    let n = 0;
+    for (const z of this.zones) n += z.freePages;
+    return n;
+  }
+
+  /** Free pages including the pcp lists. */
+  get freePagesWithPcp(): number {
+    let n = 0;
+    for (const z of this.zones) n += z.freeIncludingPcp;
+    return n;
+  }
+
+  /** The zones an allocation may use, in preference order (the zonelist): highest zone first, local node first. */
+  zonelist(nid: number, gfp: number): Zone[] {
+    const movable = (gfp & __GFP_MOVABLE) !== 0;
+    const order: number[] = [nid];
+    if ((gfp & __GFP_THISNODE) === 0) for (let i = 1; i < this.nodes.length; i++) order.push((nid + i) % this.nodes.length);
+    const out: Zone[] = [];
+    for (const n of order) {
+      const zs = this.nodes[n]!.zones;
+      for (let i = zs.length - 1; i >= 0; i--) {
+        const z = zs[i]!;
+        if (z.name === "Movable" && !movable) continue;
+        out.push(z);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * __alloc_pages: a block of 2^order pages, or -1 when memory cannot be found
+   * even after the slow path (the caller reports ENOMEM or falls back).
+   */
+  allocPages(order: number, gfp: number, nid = 0): number {
+    const mt = gfpMigratetype(gfp);
+    const zl = this.zonelist(nid, gfp);
+    const pfn = this.getFromFreelist(zl, order, mt, "low");
+    if (pfn >= 0) return pfn;
+    return this.allocSlowpath(zl, order, gfp, nid, mt);
+  }
+
+  private getFromFreelist(zl: readonly Zone[], order: number, mt: number, mark: "min" | "low"): number {
+    for (const z of zl) {
+      if (!z.watermarkOk(order, mark === "low" ? z.wmarkLow : z.wmarkMin)) continue;
+      const pfn = this.rmqueue(z, order, mt);
+      if (pfn >= 0) {
+        this.events[z.name === "Movable" ? EV.pgalloc_movable : EV.pgalloc_normal]! += 2 ** order;
+        z.allocatedPages += 2 ** order;
+        this.nodeStats(z.nid)[NS.nr_free_pages] = this.nodeFree(z.nid);
+        return pfn;
+      }
+    }
+    return -1;
+  }
+
+  /** __alloc_pages_slowpath, bounded: kswapd, min watermark, compaction for costly orders, direct reclaim, retry. */
+  private allocSlowpath(zl: readonly Zone[], order: number, gfp: number, nid: number, mt: number): number {
+    const sp = this.slowpath;
+    if (sp !== undefined && gfp & __GFP_KSWAPD_RECLAIM) sp.kswapd(nid, order);
+    let pfn = this.getFromFreelist(zl, order, mt, "min");
+    if (pfn >= 0 || sp === undefined || (gfp & __GFP_DIRECT_RECLAIM) === 0) return pfn;
+    const costly = order > PAGE_ALLOC_COSTLY_ORDER;
+    if (costly) {
+      this.events[EV.compact_stall]!++;
+      if (sp.compact(nid, order, gfp)) {
+        pfn = this.getFromFreelist(zl, order, mt, "min");
+        if (pfn >= 0) {
+          this.events[EV.compact_success]!++;
+          return pfn;
+        }
+      }
+      this.events[EV.compact_fail]!++;
+      if (gfp & __GFP_NORETRY) return -1;
+    }
+    for (let retry = 0; retry < 16; retry++) {
+      this.events[EV.allocstall_normal]!++;
+      const reclaimed = sp.directReclaim(nid, order, gfp);
+      pfn = this.getFromFreelist(zl, order, mt, "min");
+      if (pfn >= 0) return pfn;
+      if (order > 0 && sp.compact(nid, order, gfp)) {
+        pfn = this.getFromFreelist(zl, order, mt, "min");
+        if (pfn >= 0) return pfn;
+      }
+      if (reclaimed === 0 || (costly && gfp & __GFP_NORETRY)) break;
+    }
+    return -1;
+  }
+
+  /** rmqueue: through the pcp lists for pcp orders, straight from the buddy otherwise. */
+  private rmqueue(z: Zone, order: number, mt: number): number {
+    const pcp = z.pcp;
+    if (!pcp.allowed(order)) return z.rmqueueBuddy(order, mt);
+    const list = pcp.lists[pcp.pindex(order, mt)]!;
+    if (list.length === 0) {
+      // rmqueue_bulk: refill in physical order at the tail (the array's front).
+      const batch = order === 0 ? pcp.batch : Math.max(pcp.batch >> order, 2);
+      const got: number[] = [];
+      for (let i = 0; i < batch; i++) {
+        const pfn = z.rmqueueBuddy(order, mt);
+        if (pfn < 0) break;
+        got.push(pfn);
+      }
+      if (got.length === 0) return -1;
+      // The tail is index 0 and the head the end: list_add_tail keeps the first block at the head.
+      for (let i = 0; i < got.length; i++) list.unshift(got[i]!);
+      pcp.count += got.length * 2 ** order;
+    }
+    const pfn = list.pop()!;
+    pcp.count -= 2 ** order;
+    return pfn;
+  }
+
+  /** free_unref_page / __free_pages_ok: back to the pcp head, or the buddy; drain a batch when over high. */
+  freePages(pfn: number, order: number): void {
+    const z = this.zoneOf(pfn);
+    const mt = z.migratetypeOf(pfn);
+    z.allocatedPages -= 2 ** order;
+    this.events[EV.pgfree]! += 2 ** order;
+    const pcp = z.pcp;
+    if (!pcp.allowed(order)) {
+      z.freeOne(pfn, order, mt);
+    } else {
+      pcp.lists[pcp.pindex(order, mt)]!.push(pfn);
+      pcp.count += 2 ** order;
+      if (pcp.count >= pcp.high) this.freePcppagesBulk(z, pcp.batch);
+    }
+    this.nodeStats(z.nid)[NS.nr_free_pages] = this.nodeFree(z.nid);
+  }
+
+  /** free_pcppages_bulk: free `count` pages from the pcp list tails, round robin over the lists. */
+  private freePcppagesBulk(z: Zone, count: number): void {
+    const pcp = z.pcp;
+    let idx = 0;
+    let emptyRounds = 0;
+    while (count > 0 && pcp.count > 0 && emptyRounds < pcp.lists.length) {
+      const list = pcp.lists[idx]!;
+      if (list.length > 0) {
+        emptyRounds = 0;
+        const pfn = list.shift()!;
+        const order = pcp.orderOf(idx);
+        pcp.count -= 2 ** order;
+        count -= 2 ** order;
+        z.freeOne(pfn, order, z.migratetypeOf(pfn));
+      } else emptyRounds++;
+      idx = (idx + 1) % pcp.lists.length;
+    }
+  }
+
+  /** drain_all_pages: everything on the pcp lists back to the buddy (compaction and checks use it). */
+  drainPcp(): void {
+    for (const z of this.zones) {
+      if (z.pcp.count > 0) this.freePcppagesBulk(z, z.pcp.count);
+      this.nodeStats(z.nid)[NS.nr_free_pages] = this.nodeFree(z.nid);
+    }
+  }
+
+  /** Take a specific free, pcp-drained block (alloc_contig_range's final step). */
+  takeFreeRange(pfn: number, order: number): boolean {
+    const z = this.zoneOf(pfn);
+    if (!z.takeFreeRange(pfn, order)) return false;
+    z.allocatedPages += 2 ** order;
+    this.nodeStats(z.nid)[NS.nr_free_pages] = this.nodeFree(z.nid);
+    return true;
+  }
+
+  /** The zones' largest free order, for allocation checks. */
+  largestFreeOrder(): number {
+    let o = -1;
+    for (const z of this.zones) o = Math.max(o, z.largestFreeOrder());
+    return o;
+  }
+}
