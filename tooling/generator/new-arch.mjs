@@ -60,9 +60,8 @@ function files(name, arch) {
       publishConfig: { access: "public", exports: { ".": { types: "./dist/index.d.ts", import: "./dist/index.js" }, "./package.json": "./package.json" } },
       files: ["dist", "README.md", "CHANGELOG.md"],
       scripts: { build: "tsup", typecheck: "tsc --noEmit -p tsconfig.json", lint: "eslint src", test: "vitest run" },
-      peerDependencies: { "@hugemm/arch": "workspace:^" },
+      dependencies: { "@hugemm/arch": "workspace:*" },
       devDependencies: {
-        "@hugemm/arch": "workspace:*",
         "@hugemm/eslint-config": "workspace:*",
         "@hugemm/tsconfig": "workspace:*",
         "@hugemm/vitest-config": "workspace:*",
