@@ -1,0 +1,14 @@
+export * from "./phys/gfp";
+export * from "./phys/migratetype";
+export * from "./phys/page-flags";
+export { PhysMem, type PhysConfig, type AllocSlowpath, type NodeMem } from "./phys/phys";
+export { Zone, PerCpuPages, PAGE_ALLOC_COSTLY_ORDER, zoneBatchsize, type ZoneName } from "./phys/zone";
+export { Memmap, MemSection, LargeFolios, type FolioContents } from "./phys/memmap";
+export { Folios } from "./folio/folios";
+export { mixTag } from "./folio/contents";
+export * from "./folio/lru";
+export { PageTables, type TableInfo } from "./pgtable/tables";
+export * from "./stats/counters";
+export { ModelInputError, ModelBug } from "./util/errors";
+export { parseSize, formatSize } from "./util/size";
+export { Rng } from "./util/rng";
