@@ -63,6 +63,8 @@ export function arm64Geometry(c: Arm64Config): Geometry {
     userVaBits: c.vaBits,
     physBits: c.physBits,
     maxPfn: 2 ** (c.physBits - c.pageShift) - 1,
+    // ARCH_FORCE_MAX_ORDER: 13 for 64K pages, 11 for 16K, 10 for 4K (arch/arm64/Kconfig).
+    maxPageOrder: c.pageShift === 16 ? 13 : c.pageShift === 14 ? 11 : 10,
     entryBytes: 8,
     levels,
     tables,

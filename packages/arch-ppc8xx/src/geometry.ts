@@ -41,6 +41,8 @@ export function ppc8xxGeometry(cfg: Ppc8xxConfig): Geometry {
     userVaBits: Math.log2(TASK_SIZE),
     physBits: 32,
     maxPfn: cfg.maxPfn,
+    // ARCH_FORCE_MAX_ORDER for PPC32: 8 with 16K pages, the generic 10 with 4K (arch/powerpc/Kconfig).
+    maxPageOrder: cfg.pageShift === 14 ? 8 : 10,
     entryBytes: 4,
     levels,
     tables,

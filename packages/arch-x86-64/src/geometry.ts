@@ -39,6 +39,8 @@ export function x86Geometry(levels: 4 | 5): Geometry {
     userVaBits: l5 ? 56 : 47,
     physBits,
     maxPfn: 2 ** (physBits - PAGE_SHIFT) - 1,
+    // x86 has no ARCH_FORCE_MAX_ORDER: the generic MAX_PAGE_ORDER of 10.
+    maxPageOrder: 10,
     entryBytes: 8,
     levels: lv,
     tables,

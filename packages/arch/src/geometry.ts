@@ -45,6 +45,12 @@ export interface Geometry {
   readonly physBits: number;
   /** Highest pfn an entry can hold: 2^(physBits - pageShift) - 1. */
   readonly maxPfn: number;
+  /**
+   * MAX_PAGE_ORDER (CONFIG_ARCH_FORCE_MAX_ORDER, or the generic 10): the
+   * largest block the page allocator hands out. An arch configuration fact
+   * the core's physical memory needs.
+   */
+  readonly maxPageOrder: number;
   /** Width of one hardware entry in bytes (8, or 4 on 8xx). */
   readonly entryBytes: 4 | 8;
   /** The five logical levels indexed by Level. */

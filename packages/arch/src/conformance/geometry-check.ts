@@ -39,6 +39,7 @@ export function geometryChecks(k: Kit): void {
       }
     }
     expect(g.maxPfn).toBe(2 ** (g.physBits - g.pageShift) - 1);
+    expect(Number.isInteger(g.maxPageOrder) && g.maxPageOrder >= 1 && g.maxPageOrder + g.pageShift <= g.physBits).toBe(true);
   });
   k.check("geometry: softleaf format and capabilities agree", [], () => {
     const c = b.capabilities;

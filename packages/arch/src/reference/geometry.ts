@@ -19,6 +19,7 @@ export function referenceGeometry(): Geometry {
     userVaBits: 47,
     physBits: PFN_BITS + PFN_SHIFT,
     maxPfn: 2 ** PFN_BITS - 1,
+    maxPageOrder: 10,
     entryBytes: 8,
     levels,
     tables: deriveTables(levels, (_l, entries) => entries * 8, leafAllowed, () => 1),

@@ -8,6 +8,7 @@ import {
   PG_lru,
   PG_tail,
   PGTY_table,
+  PGTY_zero,
   flagOrder,
 } from "../phys/page-flags";
 import type { PhysMem } from "../phys/phys";
@@ -388,6 +389,26 @@ export class Folios {
       return;
     }
     for (let i = 0; i < nr; i++) this.writeTag(dst + i, this.readTag(src + i));
+  }
+
+  /** Every allocated folio's head pfn (not page tables, not the zero page): for checks and reports. */
+  heads(): number[] {
+    const out: number[] = [];
+    const m = this.memmap;
+    m.forEachSection((s, first) => {
+      if (m.pbLarge[Math.floor(first / m.pbPages)] !== 0) return;
+      for (let i = 0; i < m.pbPages; i++) {
+        const fl = s.flags[i]!;
+        if ((fl & PG_allocated) === 0 || fl & (PG_tail | PGTY_table | PGTY_zero)) continue;
+        out.push(first + i);
+      }
+    });
+    const L = this.large;
+    for (let r = 0; r < L.head.length; r++) {
+      const h = L.head[r]!;
+      if (h >= 0 && L.order[r]! >= this.pbOrder) out.push(h);
+    }
+    return out.sort((a, b) => a - b);
   }
 
   /** The section of an order-0 folio (hot paths use it directly). */

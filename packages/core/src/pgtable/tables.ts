@@ -5,6 +5,7 @@ import { PG_allocated, PGTY_table } from "../phys/page-flags";
 import type { PhysMem } from "../phys/phys";
 import { NS } from "../stats/counters";
 import { ModelBug } from "../util/errors";
+import { Lock } from "../util/locks";
 
 /** What the model knows about one page-table (or fragment) in use. */
 export interface TableInfo {
@@ -15,6 +16,8 @@ export interface TableInfo {
   readonly pfn: number;
   /** Deposited under a huge mapping rather than linked into the tree. */
   deposited: boolean;
+  /** The split page-table lock of this table (pte_lockptr / pmd_lockptr), made on first use. */
+  ptl?: Lock;
 }
 
 /**
@@ -30,8 +33,11 @@ export class PageTables implements TableStore {
   readonly info = new Map<number, TableInfo>();
   /** Deposit stacks (pgtable_trans_huge_deposit) keyed by the physical address of the table holding the huge entry. */
   private readonly deposits = new Map<number, number[]>();
-  /** Per mm, the fragment page being handed out (mm->context.pte_frag): its pfn and the next offset. */
-  private readonly fragPages = new Map<number, { pfn: number; next: number }>();
+  /**
+   * Per mm and fragment size, the fragment page being handed out
+   * (mm->context.pte_frag): its pfn and the next offset.
+   */
+  private readonly fragPages = new Map<string, { mm: number; pfn: number; next: number; bytes: number }>();
   /** Fragments of a page not yet freed, counting those not yet handed out (pt_frag_refcount). */
   private readonly fragRefs = new Map<number, number>();
   readonly pageSize: number;
@@ -63,18 +69,19 @@ export class PageTables implements TableStore {
       this.info.set(pa, { level, mm, pfn, deposited: false });
       return pa;
     }
-    let frag = this.fragPages.get(mm);
+    const key = `${mm}:${bytes}`;
+    let frag = this.fragPages.get(key);
     if (frag === undefined) {
       const pfn = this.phys.allocPages(0, GFP_PGTABLE_USER, nid);
       if (pfn < 0) return -1;
       this.markTablePages(pfn, 1, mm);
-      frag = { pfn, next: 0 };
-      this.fragPages.set(mm, frag);
+      frag = { mm, pfn, next: 0, bytes };
+      this.fragPages.set(key, frag);
       this.fragRefs.set(pfn, this.pageSize / bytes);
     }
     const pa = frag.pfn * this.pageSize + frag.next;
     frag.next += bytes;
-    if (frag.next >= this.pageSize) this.fragPages.delete(mm);
+    if (frag.next >= this.pageSize) this.fragPages.delete(key);
     this.storage.set(pa, null);
     this.info.set(pa, { level, mm, pfn: frag.pfn, deposited: false });
     return pa;
@@ -118,11 +125,11 @@ export class PageTables implements TableStore {
 
   /** destroy_pagetable_cache: drop the fragments of `mm`'s current page that were never handed out. */
   dropFragCache(mm: number): void {
-    const frag = this.fragPages.get(mm);
-    if (frag === undefined) return;
-    this.fragPages.delete(mm);
-    const bytes = this.tableBytes(0);
-    this.dropFragments(frag.pfn, (this.pageSize - frag.next) / bytes);
+    for (const [key, frag] of this.fragPages) {
+      if (frag.mm !== mm) continue;
+      this.fragPages.delete(key);
+      this.dropFragments(frag.pfn, (this.pageSize - frag.next) / frag.bytes);
+    }
   }
 
   private releasePages(pfn: number, n: number): void {
@@ -153,6 +160,14 @@ export class PageTables implements TableStore {
     const t = this.tableAt(pa);
     if (t === undefined) throw new ModelBug(`no page table at 0x${pa.toString(16)}`);
     return t;
+  }
+
+  /** The page-table lock protecting entries of the table at `pa`. */
+  ptl(pa: number): Lock {
+    const info = this.info.get(pa);
+    if (info === undefined) throw new ModelBug(`no page table at 0x${pa.toString(16)} to lock`);
+    if (info.ptl === undefined) info.ptl = new Lock(info.level === 0 ? "pte" : "pmd", `ptl:0x${pa.toString(16)}`);
+    return info.ptl;
   }
 
   has(pa: number): boolean {

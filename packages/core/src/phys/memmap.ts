@@ -108,6 +108,14 @@ export class Memmap {
     return this.sections[Math.floor(pfn / this.pbPages)];
   }
 
+  /** Visit every materialised section with its first pfn. */
+  forEachSection(fn: (s: MemSection, firstPfn: number) => void): void {
+    for (let pb = 0; pb < this.sections.length; pb++) {
+      const s = this.sections[pb];
+      if (s !== undefined) fn(s, pb * this.pbPages);
+    }
+  }
+
   /** Number of materialised sections (for footprint figures). */
   get materialisedSections(): number {
     return this.materialised;

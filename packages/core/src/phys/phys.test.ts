@@ -42,9 +42,14 @@ describe("physical memory layout", () => {
     expect(z.wmarkHigh).toBe(4096 + 2 * 4194);
     expect(z.pcp.batch).toBe(63);
   });
+  it("frees a node that is not a multiple of MAX_PAGE_ORDER blocks as smaller edge blocks", () => {
+    const p = mk({ memoryBytes: 6 * MiB });
+    expect(p.zones[0]!.buddyinfo()).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
+    expect(p.nrFreePages).toBe(1536);
+  });
   it("rejects sizes that do not fit the arch or the buddy", () => {
     expect(() => mk({ memoryBytes: 3 * MiB })).toThrow(ModelInputError);
-    expect(() => mk({ memoryBytes: 3 * MiB })).toThrow(/invalid memory size 3145728 .*multiple of 1 x 4194304 bytes/);
+    expect(() => mk({ memoryBytes: 3 * MiB })).toThrow(/invalid memory size 3145728 .*multiple of 1 x 2097152 bytes \(whole pageblocks/);
     expect(() => mk({ memoryBytes: 2 ** 33, physBits: 32 })).toThrow(/at most 2\^32 bytes/);
     expect(() => mk({ nodes: 0 })).toThrow(/node count 0/);
     expect(() => mk({ movableBytesPerNode: 64 * MiB })).toThrow(/movable zone size/);

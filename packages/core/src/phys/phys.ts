@@ -69,14 +69,11 @@ export class PhysMem {
     if (!Number.isInteger(cfg.nodes) || cfg.nodes < 1 || cfg.nodes > 64) {
       throw new ModelInputError("node count", cfg.nodes, "an integer from 1 to 64");
     }
-    const blockBytes = 2 ** (cfg.maxOrder + cfg.pageShift);
+    // Nodes and zones are made of whole pageblocks; blocks at their edges may be smaller than MAX_PAGE_ORDER.
+    const blockBytes = 2 ** (cfg.pbOrder + cfg.pageShift);
     const perNode = cfg.memoryBytes / cfg.nodes;
     if (!Number.isInteger(perNode) || perNode % blockBytes !== 0 || perNode === 0) {
-      throw new ModelInputError(
-        "memory size",
-        cfg.memoryBytes,
-        `a multiple of ${cfg.nodes} x ${blockBytes} bytes (one MAX_PAGE_ORDER block per node at least)`,
-      );
+      throw new ModelInputError("memory size", cfg.memoryBytes, `a multiple of ${cfg.nodes} x ${blockBytes} bytes (whole pageblocks on every node)`);
     }
     if (cfg.memoryBytes > 2 ** cfg.physBits) {
       throw new ModelInputError("memory size", cfg.memoryBytes, `at most 2^${cfg.physBits} bytes, the arch's physical address space`);
@@ -119,8 +116,13 @@ export class PhysMem {
       m.pbZone[pb] = z.index;
       m.pbMigratetype[pb] = MIGRATE_MOVABLE;
     }
-    const block = 2 ** this.maxOrder;
-    for (let pfn = z.startPfn; pfn < z.endPfn; pfn += block) z.freeOne(pfn, this.maxOrder, MIGRATE_MOVABLE, true);
+    // The largest naturally aligned block that fits, from the bottom up (__free_pages_memory).
+    for (let pfn = z.startPfn; pfn < z.endPfn; ) {
+      let order = this.maxOrder;
+      while (order > 0 && (pfn % 2 ** order !== 0 || pfn + 2 ** order > z.endPfn)) order--;
+      z.freeOne(pfn, order, MIGRATE_MOVABLE, true);
+      pfn += 2 ** order;
+    }
     this.nodeStats(z.nid)[NS.nr_free_pages] = this.nodeFree(z.nid);
   }
 

@@ -68,8 +68,6 @@ export const VM_EVENTS = [
   "swap_ra",
   "swap_ra_hit",
   "cow_ksm",
-  "gup_fast",
-  "gup_slow",
   "unevictable_pgs_culled",
   "unevictable_pgs_mlocked",
   "unevictable_pgs_munlocked",
@@ -108,6 +106,8 @@ export const NODE_STATS = [
   "nr_page_table_pages",
   "nr_sec_page_table_pages",
   "nr_kernel_stack",
+  "nr_foll_pin_acquired",
+  "nr_foll_pin_released",
 ] as const;
 
 export type VmEventName = (typeof VM_EVENTS)[number];

@@ -1,0 +1,279 @@
+import { PTE, SoftleafType, entryRegs, softleafIsMigration, softleafPfn, softleafTypeOf } from "@hugemm/arch";
+import { LRU_NAMES, NR_LRU_LISTS } from "../folio/lru";
+import type { Kernel } from "../kernel/kernel";
+import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS, NR_MM_COUNTERS } from "../mm/counters";
+import type { Mm } from "../mm/mm";
+import { PG_anon, PG_isolated, PG_locked, PG_lru, PG_swapbacked, PG_swapcache } from "../phys/page-flags";
+import { rmapWalk } from "../rmap/walk";
+import { NS } from "../stats/counters";
+
+/** One broken invariant: where it was found and what was expected. */
+export interface Violation {
+  readonly op: string;
+  readonly check: string;
+  readonly message: string;
+  readonly mm?: number;
+  readonly addr?: number;
+  readonly pfn?: number;
+  readonly expected?: number | string;
+  readonly found?: number | string;
+}
+
+/** Thrown by the checker: the model reached a state the kernel's invariants forbid. */
+export class InvariantViolation extends Error {
+  constructor(readonly violations: readonly Violation[]) {
+    super(`${violations.length} invariant violation(s) after ${violations[0]?.op}: ${violations.slice(0, 5).map((v) => `[${v.check}] ${v.message}`).join("; ")}`);
+    this.name = "InvariantViolation";
+  }
+}
+
+const R = entryRegs(1);
+
+/** What walking every page table found. */
+interface Seen {
+  /** PTE mappings per page. */
+  readonly pteMaps: Map<number, number>;
+  /** PMD/PUD mappings per folio head. */
+  readonly entireMaps: Map<number, number>;
+  /** Swap entries per slot. */
+  readonly swapRefs: Map<number, number>;
+  /** Tables reached from roots. */
+  readonly tables: Set<number>;
+}
+
+/**
+ * The model's CONFIG_DEBUG_VM: rebuild the truth from the page tables and
+ * compare every count the kernel keeps. Returns the violations found (empty
+ * when the state is consistent).
+ */
+export function checkInvariants(k: Kernel, op: string): Violation[] {
+  const out: Violation[] = [];
+  const v = (check: string, message: string, extra: Partial<Violation> = {}) => out.push({ op, check, message, ...extra });
+  const seen: Seen = { pteMaps: new Map(), entireMaps: new Map(), swapRefs: new Map(), tables: new Set() };
+  for (const mm of k.mms.values()) walkMm(k, mm, seen, v);
+  checkTables(k, seen, v);
+  checkFolios(k, seen, v);
+  checkSwap(k, seen, v);
+  checkCounters(k, v);
+  checkConservation(k, v);
+  return out;
+}
+
+type Report = (check: string, message: string, extra?: Partial<Violation>) => void;
+
+/** Walk one mm's tables: count mappings, rss by counter, tables reached. */
+function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
+  const b = k.backend;
+  const g = k.geometry;
+  const f = k.folios;
+  const rss = new Float64Array(NR_MM_COUNTERS);
+  let tables = 0;
+  const visit = (ti: number, pa: number, base: number): void => {
+    if (seen.tables.has(pa)) {
+      v("pgtable", `table 0x${pa.toString(16)} is reached twice`, { mm: mm.id });
+      return;
+    }
+    seen.tables.add(pa);
+    tables++;
+    const info = k.tables.info.get(pa);
+    if (info === undefined || info.mm !== mm.id) v("pgtable", `table 0x${pa.toString(16)} reached from mm ${mm.id} belongs to ${info?.mm}`, { mm: mm.id });
+    const t = g.tables[ti]!;
+    const table = k.tables.get(pa);
+    const size = 2 ** t.shift;
+    for (let i = 0; i < t.entries; i++) {
+      b.readEntry(table, i, t.level, R, 0);
+      if (b.none(R, 0, t.level)) continue;
+      const addr = base + i * size;
+      if (t.level !== PTE && b.table(R, 0, t.level)) {
+        visit(ti + 1, b.tablePa(R, 0, t.level), addr);
+        continue;
+      }
+      const vma = mm.vmas.lookup(addr);
+      if (vma === undefined) v("pgtable", `entry at 0x${addr.toString(16)} lies outside every VMA`, { mm: mm.id, addr });
+      if (b.present(R, 0, t.level) || (t.level !== PTE && b.leaf(R, 0, t.level))) {
+        const pfn = b.pfn(R, 0, t.level);
+        if (b.special(R, 0, t.level) || pfn === k.zeroPfn) {
+          if (pfn === k.zeroPfn && b.write(R, 0, t.level)) v("zero-page", `the zero page is mapped writable at 0x${addr.toString(16)}`, { mm: mm.id, addr });
+          continue;
+        }
+        const head = f.head(pfn);
+        if (!f.isAllocated(pfn)) {
+          v("mapping", `0x${addr.toString(16)} maps free page ${pfn}`, { mm: mm.id, addr, pfn });
+          continue;
+        }
+        const pages = t.level === PTE ? 1 : k.pagesAt(t.level);
+        if (t.level === PTE) seen.pteMaps.set(pfn, (seen.pteMaps.get(pfn) ?? 0) + 1);
+        else seen.entireMaps.set(head, (seen.entireMaps.get(head) ?? 0) + 1);
+        rss[counterOf(k, head)]! += pages;
+        continue;
+      }
+      if (!b.isSoftleaf(R, 0, t.level)) continue;
+      const type = softleafTypeOf(b.swpType(R, 0, t.level));
+      const off = b.swpOffset(R, 0, t.level);
+      const pages = t.level === PTE ? 1 : k.pagesAt(t.level);
+      if (type === SoftleafType.SWAP) {
+        for (let j = 0; j < pages; j++) seen.swapRefs.set(off + j, (seen.swapRefs.get(off + j) ?? 0) + 1);
+        rss[MM_SWAPENTS]! += pages;
+      } else if (softleafIsMigration(type)) {
+        const pfn = softleafPfn(b.softleaf, off);
+        const head = f.head(pfn);
+        if (!f.test(head, PG_locked)) v("migration", `migration entry at 0x${addr.toString(16)} for unlocked folio ${head}`, { mm: mm.id, addr, pfn });
+        rss[counterOf(k, head)]! += pages;
+      }
+    }
+  };
+  visit(0, mm.rootPa, 0);
+  for (let c = 0; c < NR_MM_COUNTERS; c++) {
+    if (rss[c] !== mm.rss[c]) v("rss", `mm ${mm.id} rss counter ${c} is ${mm.rss[c]} but its tables map ${rss[c]}`, { mm: mm.id, expected: rss[c], found: mm.rss[c] });
+  }
+  if (tables !== mm.pgtablePages) v("pgtable", `mm ${mm.id} counts ${mm.pgtablePages} table pages but reaches ${tables}`, { mm: mm.id, expected: tables, found: mm.pgtablePages });
+}
+
+function counterOf(k: Kernel, head: number): number {
+  const f = k.folios;
+  if (f.test(head, PG_anon)) return MM_ANONPAGES;
+  return f.test(head, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES;
+}
+
+/** Every table in use is reached from exactly one root, or is deposited under a huge mapping. */
+function checkTables(k: Kernel, seen: Seen, v: Report): void {
+  const deposited = new Set<number>();
+  for (const stack of k.tables.allDeposits().values()) for (const pa of stack) deposited.add(pa);
+  for (const [pa, info] of k.tables.info) {
+    if (seen.tables.has(pa)) continue;
+    if (info.deposited && deposited.has(pa)) continue;
+    v("pgtable", `table 0x${pa.toString(16)} of mm ${info.mm} (level ${info.level}) is neither linked nor deposited`, { mm: info.mm });
+  }
+}
+
+/** Mapcounts, refcounts, LRU and cache membership of every folio. */
+function checkFolios(k: Kernel, seen: Seen, v: Report): void {
+  const f = k.folios;
+  const onLru = new Set<number>();
+  for (const vec of k.lru.lruvecs) {
+    for (let l = 0; l < NR_LRU_LISTS; l++) {
+      let n = 0;
+      for (const h of k.lru.fromTail(vec.nid, l)) {
+        n++;
+        if (onLru.has(h)) v("lru", `folio ${h} is on two LRU lists`, { pfn: h });
+        onLru.add(h);
+        if (!f.test(h, PG_lru)) v("lru", `folio ${h} is on ${LRU_NAMES[l]} without PG_lru`, { pfn: h });
+        if (k.lru.listOf(h) !== l) v("lru", `folio ${h} is on ${LRU_NAMES[l]} but belongs on ${LRU_NAMES[k.lru.listOf(h)]}`, { pfn: h });
+      }
+      if (n !== vec.nrFolios[l]) v("lru", `node ${vec.nid} ${LRU_NAMES[l]} counts ${vec.nrFolios[l]} folios but holds ${n}`);
+    }
+  }
+  for (const head of f.heads()) {
+    const nr = f.nrPages(head);
+    const order = f.order(head);
+    let pteMaps = 0;
+    let pagesMapped = 0;
+    for (let i = 0; i < nr; i++) {
+      const want = seen.pteMaps.get(head + i) ?? 0;
+      const have = f.pageMapcount(head + i);
+      if (want !== have) v("mapcount", `page ${head + i} has mapcount ${have} but ${want} PTEs map it`, { pfn: head + i, expected: want, found: have });
+      pteMaps += want;
+      if (want > 0) pagesMapped++;
+    }
+    const entire = seen.entireMaps.get(head) ?? 0;
+    if (order > 0) {
+      const id = f.lid(head) - 1;
+      const L = f.large;
+      if (L.entireMapcount[id] !== entire) v("mapcount", `folio ${head} entire mapcount ${L.entireMapcount[id]} but ${entire} huge entries map it`, { pfn: head });
+      if (L.largeMapcount[id] !== pteMaps + entire) v("mapcount", `folio ${head} large mapcount ${L.largeMapcount[id]} but it has ${pteMaps + entire} mappings`, { pfn: head });
+      if (L.nrPagesMapped[id] !== pagesMapped) v("mapcount", `folio ${head} nr_pages_mapped ${L.nrPagesMapped[id]} but ${pagesMapped} pages are PTE-mapped`, { pfn: head });
+    } else if (entire !== 0) {
+      v("mapcount", `order-0 folio ${head} is mapped by a huge entry`, { pfn: head });
+    }
+    const mappings = pteMaps + entire;
+    const flags = f.flags(head);
+    const migrating = k.migrating.has(head);
+    let expected = mappings + (k.heldRefs.get(head) ?? 0) + (migrating ? 1 : 0);
+    if (flags & PG_swapcache) expected += nr;
+    const as = flags & PG_anon ? undefined : k.files.get(f.mapping(head));
+    if (as !== undefined && as.pages.get(f.index(head)) === head) expected += nr;
+    if (flags & PG_isolated && !migrating) v("lru", `folio ${head} is still isolated between operations`, { pfn: head });
+    if (f.refcount(head) !== expected) v("refcount", `folio ${head} has refcount ${f.refcount(head)}, expected ${expected} (${mappings} mappings${flags & PG_swapcache ? ", swap cache" : ""}${as ? ", page cache" : ""})`, { pfn: head, expected, found: f.refcount(head) });
+    if ((flags & PG_lru) !== 0 && !onLru.has(head)) v("lru", `folio ${head} has PG_lru but is on no list`, { pfn: head });
+    if ((flags & PG_lru) === 0 && mappings > 0 && !migrating) v("lru", `mapped folio ${head} is not on the LRU`, { pfn: head });
+    if (mappings > 0) {
+      let found = 0;
+      rmapWalk(k, head, (m) => {
+        if (m.present) found++;
+        return true;
+      });
+      if (found !== mappings) v("rmap", `rmap walk finds ${found} mappings of folio ${head}, the tables hold ${mappings}`, { pfn: head, expected: mappings, found });
+    }
+    if (flags & PG_swapcache) {
+      const off = k.swap.slotOf.get(head);
+      if (off === undefined || k.swap.device?.lookup(off) !== head) v("swap", `folio ${head} has PG_swapcache but is not in the swap cache`, { pfn: head });
+    }
+  }
+}
+
+/** swap_map counts and the swap cache agree with the entries found. */
+function checkSwap(k: Kernel, seen: Seen, v: Report): void {
+  const dev = k.swap.device;
+  if (dev === null) return;
+  const shmemRefs = new Map<number, number>();
+  for (const as of k.files.values()) for (const off of as.swapped.values()) shmemRefs.set(off, (shmemRefs.get(off) ?? 0) + 1);
+  for (let off = 1; off < dev.pages; off++) {
+    const want = (seen.swapRefs.get(off) ?? 0) + (shmemRefs.get(off) ?? 0);
+    if (dev.count(off) !== want) v("swap", `swap slot ${off} count ${dev.count(off)} but ${want} entries reference it`, { expected: want, found: dev.count(off) });
+    if (dev.hasCache(off) !== (dev.lookup(off) >= 0)) v("swap", `swap slot ${off} cache flag disagrees with the swap cache`);
+    if (dev.inUse(off) !== (want > 0 || dev.hasCache(off))) v("swap", `swap slot ${off} in-use state disagrees with its users`);
+  }
+}
+
+/** Node counters against what the folios say. */
+function checkCounters(k: Kernel, v: Report): void {
+  const f = k.folios;
+  const nodes = k.phys.nodes.length;
+  const anon = new Float64Array(nodes);
+  const mapped = new Float64Array(nodes);
+  const lru = Array.from({ length: nodes }, () => new Float64Array(NR_LRU_LISTS));
+  for (const head of f.heads()) {
+    const nid = k.phys.nidOf(head);
+    const nr = f.nrPages(head);
+    const id = f.lid(head);
+    const mappedPages = id === 0 ? (f.pageMapcount(head) > 0 ? 1 : 0) : f.large.entireMapcount[id - 1]! > 0 ? nr : f.large.nrPagesMapped[id - 1]!;
+    if (f.test(head, PG_anon)) anon[nid]! += mappedPages;
+    else mapped[nid]! += mappedPages;
+    if (f.test(head, PG_lru)) lru[nid]![k.lru.listOf(head)]! += nr;
+  }
+  const lruStat = [NS.nr_inactive_anon, NS.nr_active_anon, NS.nr_inactive_file, NS.nr_active_file, NS.nr_unevictable];
+  let tablePages = 0;
+  const pagesCounted = new Set<number>();
+  for (const info of k.tables.info.values()) pagesCounted.add(info.pfn);
+  tablePages = pagesCounted.size;
+  let statTables = 0;
+  for (let n = 0; n < nodes; n++) {
+    const st = k.phys.nodeStats(n);
+    statTables += st[NS.nr_page_table_pages]!;
+    if (st[NS.nr_anon_pages] !== anon[n]) v("counters", `node ${n} nr_anon_pages ${st[NS.nr_anon_pages]} but ${anon[n]} anon pages are mapped`, { expected: anon[n], found: st[NS.nr_anon_pages] });
+    if (st[NS.nr_mapped] !== mapped[n]) v("counters", `node ${n} nr_mapped ${st[NS.nr_mapped]} but ${mapped[n]} file pages are mapped`, { expected: mapped[n], found: st[NS.nr_mapped] });
+    for (let l = 0; l < NR_LRU_LISTS; l++) {
+      if (st[lruStat[l]!] !== lru[n]![l]) v("counters", `node ${n} ${LRU_NAMES[l]} counter ${st[lruStat[l]!]} but ${lru[n]![l]} pages are on the list`);
+    }
+  }
+  if (statTables !== tablePages) v("counters", `nr_page_table_pages ${statTables} but ${tablePages} pages hold page tables`, { expected: tablePages, found: statTables });
+}
+
+/** Every page is free, on a pcp list, or allocated to a folio, a page table or the zero page. */
+function checkConservation(k: Kernel, v: Report): void {
+  let allocated = 1; // the zero page
+  for (const head of k.folios.heads()) allocated += k.folios.nrPages(head);
+  const tablePages = new Set<number>();
+  for (const info of k.tables.info.values()) tablePages.add(info.pfn);
+  allocated += tablePages.size;
+  const free = k.phys.freePagesWithPcp;
+  if (free + allocated !== k.phys.totalPages) v("memory", `free ${free} + allocated ${allocated} != total ${k.phys.totalPages} pages`, { expected: k.phys.totalPages, found: free + allocated });
+}
+
+/** Install the checker on a kernel: it throws InvariantViolation after any operation that breaks one. */
+export function installChecker(k: Kernel): void {
+  k.afterOp = (op) => {
+    const vs = checkInvariants(k, op);
+    if (vs.length > 0) throw new InvariantViolation(vs);
+  };
+}

@@ -1,0 +1,52 @@
+import { PTE, entryRegs } from "@hugemm/arch";
+import type { Kernel } from "../kernel/kernel";
+import { MM_ANONPAGES } from "../mm/counters";
+import type { Mm } from "../mm/mm";
+import type { Vma } from "../mm/vma";
+import { VM_SHARED, VM_WRITE, protIndex } from "../mm/vm-flags";
+import { GFP_HIGHUSER_MOVABLE } from "../phys/gfp";
+import type { Slot } from "../pgtable/walker";
+import { FAULT_FLAG_WRITE, VM_FAULT_OOM, VM_FAULT_SIGBUS } from "./codes";
+
+const R = entryRegs(2);
+
+/** anon_vma_prepare for a VMA of `mm`. */
+export function anonVmaPrepare(k: Kernel, mm: Mm, vma: Vma): void {
+  if (vma.anonVma !== null) return;
+  k.anonVmas.prepare(vma, [mm.vmas.prev(vma), mm.vmas.next(vma)], k.pageSize);
+}
+
+/**
+ * do_anonymous_page: a read maps the shared zero page (special, read-only);
+ * a write allocates a zeroed folio, maps it young, dirty and writable, and
+ * puts it on the inactive anon LRU.
+ */
+export function doAnonymousPage(k: Kernel, mm: Mm, vma: Vma, addr: number, flags: number, slot: Slot): number {
+  const b = k.backend;
+  if (vma.flags & VM_SHARED) return VM_FAULT_SIGBUS;
+  const prot = protIndex(vma.flags);
+  if ((flags & FAULT_FLAG_WRITE) === 0) {
+    b.pfnEntry(R, 0, PTE, k.zeroPfn, prot);
+    b.mkspecial(R, 0, PTE);
+    b.setEntries(k.ptCtx, slot.table, slot.index, PTE, addr, R, 0, 1);
+    return 0;
+  }
+  anonVmaPrepare(k, mm, vma);
+  const folio = k.folios.alloc(0, GFP_HIGHUSER_MOVABLE, mmNode(mm));
+  if (folio < 0) return VM_FAULT_OOM;
+  b.pfnEntry(R, 0, PTE, folio, prot);
+  if (vma.flags & VM_WRITE) {
+    b.mkdirty(R, 0, PTE);
+    b.mkwrite(R, 0, PTE);
+  }
+  mm.addRss(MM_ANONPAGES, 1);
+  k.rmap.addNewAnon(folio, vma, addr, PTE, true);
+  k.lru.add(folio);
+  b.setEntries(k.ptCtx, slot.table, slot.index, PTE, addr, R, 0, 1);
+  return 0;
+}
+
+/** The node a task of `mm` allocates on by default (its CPU's node). */
+export function mmNode(mm: Mm): number {
+  return mm.nid;
+}

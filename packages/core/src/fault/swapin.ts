@@ -1,0 +1,161 @@
+import { PTE, PTE_MARKER_GUARD, PTE_MARKER_POISONED, SoftleafType, entryRegs, softleafIsMigration, softleafTypeOf } from "@hugemm/arch";
+import type { AddressSpace } from "../file/address-space";
+import type { Kernel } from "../kernel/kernel";
+import { MM_ANONPAGES, MM_SWAPENTS } from "../mm/counters";
+import type { Mm } from "../mm/mm";
+import type { Vma } from "../mm/vma";
+import { VM_LOCKED, VM_WRITE, protIndex } from "../mm/vm-flags";
+import { GFP_HIGHUSER_MOVABLE } from "../phys/gfp";
+import { PG_anon, PG_mlocked, PG_swapcache, PG_uptodate } from "../phys/page-flags";
+import type { Slot } from "../pgtable/walker";
+import { EV } from "../stats/counters";
+import { ModelBug } from "../util/errors";
+import {
+  FAULT_FLAG_WRITE,
+  VM_FAULT_HWPOISON,
+  VM_FAULT_MAJOR,
+  VM_FAULT_MIGRATION_WAIT,
+  VM_FAULT_OOM,
+  VM_FAULT_SIGBUS,
+  VM_FAULT_SIGSEGV,
+} from "./codes";
+import type { WpSwapHooks } from "./wp";
+import { doWpPage } from "./wp";
+
+const R = entryRegs(2);
+
+/** Faults on device-private entries are handled by the device's driver (registered by a feature package). */
+export type DevicePrivateFault = (k: Kernel, mm: Mm, vma: Vma, addr: number, flags: number, slot: Slot, orig: Uint32Array) => number;
+
+/**
+ * swapin: the folio caching swap slot `off`, reading it from the device into
+ * the swap cache (and onto the LRU) if it is not there. Returns the head with
+ * a reference for the caller, and whether it was read; -1 on ENOMEM.
+ */
+export function swapinSlot(k: Kernel, off: number, nid: number): { head: number; read: boolean } | null {
+  const dev = k.swap.device!;
+  const cached = dev.lookup(off);
+  if (cached >= 0) {
+    k.folios.ref(cached);
+    return { head: cached, read: false };
+  }
+  const f = k.folios;
+  const head = f.alloc(0, GFP_HIGHUSER_MOVABLE, nid);
+  if (head < 0) return null;
+  f.writeTag(head, dev.contents[off]!);
+  f.set(head, PG_uptodate);
+  k.swap.addToCache(head, off);
+  k.lru.add(head);
+  k.events[EV.pswpin]!++;
+  k.events[EV.pgpgin]! += k.pageSize / 1024;
+  return { head, read: true };
+}
+
+/** should_try_to_free_swap. */
+function shouldTryToFreeSwap(k: Kernel, head: number, vma: Vma, flags: number): boolean {
+  const f = k.folios;
+  if (!f.test(head, PG_swapcache)) return false;
+  if (k.swap.full || vma.flags & VM_LOCKED || f.test(head, PG_mlocked)) return true;
+  return (flags & FAULT_FLAG_WRITE) !== 0 && f.refcount(head) === 1 + f.nrPages(head);
+}
+
+/**
+ * do_swap_page: a non-present PTE. Swap entries bring the page back (a major
+ * fault when it had to be read) and map it, writable at once when it is
+ * certainly exclusive; migration entries make the fault wait; hwpoison and
+ * marker entries end it.
+ */
+export function doSwapPage(
+  k: Kernel,
+  mm: Mm,
+  vma: Vma,
+  addr: number,
+  flags: number,
+  slot: Slot,
+  orig: Uint32Array,
+  swapHooks: WpSwapHooks,
+  devicePrivate: DevicePrivateFault,
+  refault: (k: Kernel, mm: Mm, vma: Vma, addr: number, flags: number, slot: Slot) => number,
+): number {
+  const b = k.backend;
+  const type = softleafTypeOf(b.swpType(orig, 0, PTE));
+  const off = b.swpOffset(orig, 0, PTE);
+  if (type !== SoftleafType.SWAP) {
+    if (softleafIsMigration(type)) return VM_FAULT_MIGRATION_WAIT;
+    if (type === SoftleafType.DEVICE_PRIVATE_READ || type === SoftleafType.DEVICE_PRIVATE_WRITE || type === SoftleafType.DEVICE_EXCLUSIVE) {
+      return devicePrivate(k, mm, vma, addr, flags, slot, orig);
+    }
+    if (type === SoftleafType.HWPOISON) return VM_FAULT_HWPOISON;
+    if (type === SoftleafType.MARKER) {
+      if (off & PTE_MARKER_GUARD) return VM_FAULT_SIGSEGV;
+      if (off & PTE_MARKER_POISONED) return VM_FAULT_HWPOISON;
+      // A uffd-wp marker on a none PTE: clear it and fault as if none.
+      b.getAndClear(k.ptCtx, slot.table, slot.index, PTE, addr, R, 0);
+      return refault(k, mm, vma, addr, flags, slot);
+    }
+    throw new ModelBug(`do_swap_page: softleaf type ${type}`);
+  }
+  const dev = k.swap.device;
+  if (dev === null || !dev.inUse(off)) return VM_FAULT_SIGBUS;
+  const got = swapinSlot(k, off, mm.nid);
+  if (got === null) return VM_FAULT_OOM;
+  const head = got.head;
+  const f = k.folios;
+  let ret = 0;
+  if (got.read) {
+    ret |= VM_FAULT_MAJOR;
+    k.events[EV.pgmajfault]!++;
+  }
+  let exclusive = b.swpExclusive(orig, 0, PTE);
+  const softDirty = b.capabilities.softDirty && b.swpSoftDirty(orig, 0, PTE);
+  const uffdWp = b.capabilities.uffdWp && b.swpUffdWp(orig, 0, PTE);
+  // swap_free_nr, then maybe let the swap cache go.
+  dev.put(off, 1);
+  if (shouldTryToFreeSwap(k, head, vma, flags)) k.swap.folioFreeSwap(head);
+  mm.addRss(MM_ANONPAGES, 1);
+  mm.addRss(MM_SWAPENTS, -1);
+  b.pfnEntry(R, 0, PTE, head, protIndex(vma.flags));
+  if (softDirty) b.mksoftDirty(R, 0, PTE);
+  if (uffdWp) b.mkuffdWp(R, 0, PTE);
+  let fl = flags;
+  if (exclusive || f.refcount(head) === 1) {
+    if (vma.flags & VM_WRITE && !uffdWp) {
+      b.mkwrite(R, 0, PTE);
+      if (fl & FAULT_FLAG_WRITE) {
+        b.mkdirty(R, 0, PTE);
+        fl &= ~FAULT_FLAG_WRITE;
+      }
+    }
+    exclusive = true;
+  }
+  if (!f.test(head, PG_anon)) k.rmap.addNewAnon(head, vma, addr, PTE, exclusive);
+  else k.rmap.add(head, head, 1, PTE, true, exclusive);
+  b.setEntries(k.ptCtx, slot.table, slot.index, PTE, addr, R, 0, 1);
+  if (fl & FAULT_FLAG_WRITE) {
+    b.getEntry(slot.table, slot.index, PTE, R, 0);
+    ret |= doWpPage(k, mm, vma, addr, fl, slot, R, swapHooks);
+  }
+  return ret;
+}
+
+/**
+ * shmem_swapin_folio: bring a swapped-out shmem page back into the page
+ * cache at `index` (out of the swap cache, its slot released).
+ */
+export function shmemSwapin(k: Kernel, as: AddressSpace, index: number, nid: number): number {
+  const off = as.swapped.get(index);
+  if (off === undefined) throw new ModelBug(`shmem ${as.name} index ${index} is not swapped`);
+  const got = swapinSlot(k, off, nid);
+  if (got === null) return -1;
+  const head = got.head;
+  k.swap.deleteFromCache(head);
+  k.lru.del(head);
+  k.folios.clear(head, PG_anon);
+  as.swapped.delete(index);
+  k.swap.device!.put(off, 1);
+  k.pagecache.add(as, head, index);
+  // The page cache holds its own reference now; drop the swap-in's.
+  k.folios.unref(head);
+  k.pagecache.markDirty(head);
+  return head;
+}

@@ -1,0 +1,68 @@
+import { PMD, type ArchBackend } from "@hugemm/arch";
+import { ModelInputError } from "../util/errors";
+import { parseSize } from "../util/size";
+
+/** What a kernel instance is built from. Sizes accept numbers of bytes or "16G"-style strings. */
+export interface KernelConfig {
+  /** The page-table format (an @hugemm/arch backend). */
+  readonly backend: ArchBackend;
+  /** Total memory (default 16 GiB, or half the arch's physical space when that is smaller). */
+  readonly memory?: number | string;
+  /** NUMA nodes (default 1); memory is split evenly. */
+  readonly nodes?: number;
+  /** ZONE_MOVABLE per node (movablecore=), default 0. */
+  readonly movable?: number | string;
+  /** Swap device size (default 0: no swap). */
+  readonly swap?: number | string;
+  /** Seed of every random choice (default 1). */
+  readonly seed?: number;
+  /** Run the invariant checker after every operation (default: the HUGEMM_CHECK environment variable, else off). */
+  readonly check?: boolean;
+}
+
+export interface ResolvedConfig {
+  readonly backend: ArchBackend;
+  readonly memoryBytes: number;
+  readonly nodes: number;
+  readonly movableBytesPerNode: number;
+  readonly swapBytes: number;
+  readonly seed: number;
+  readonly check: boolean;
+  /** MAX_PAGE_ORDER. */
+  readonly maxOrder: number;
+  /** pageblock_order: min(HPAGE_PMD_ORDER, MAX_PAGE_ORDER) with THP, MAX_PAGE_ORDER without. */
+  readonly pbOrder: number;
+}
+
+const GiB = 2 ** 30;
+
+export function resolveConfig(c: KernelConfig): ResolvedConfig {
+  const b = c.backend;
+  if (b === undefined || b === null || b.specificationVersion !== "v1") {
+    throw new ModelInputError("backend", b === undefined ? "undefined" : String((b as { id?: string }).id), "an @hugemm/arch backend implementing specification v1");
+  }
+  const g = b.geometry;
+  const maxOrder = g.maxPageOrder;
+  const pmdOrder = g.levels[PMD]!.shift - g.pageShift;
+  const pbOrder = b.capabilities.pmdThp ? Math.min(pmdOrder, maxOrder) : maxOrder;
+  const archMax = 2 ** g.physBits;
+  const memoryBytes = c.memory === undefined ? Math.min(16 * GiB, archMax / 2) : parseSize("memory size", c.memory);
+  const nodes = c.nodes ?? 1;
+  const movable = c.movable === undefined ? 0 : parseSize("movable zone size", c.movable);
+  const swap = c.swap === undefined ? 0 : parseSize("swap size", c.swap);
+  const seed = c.seed ?? 1;
+  if (!Number.isInteger(seed)) throw new ModelInputError("seed", seed, "an integer");
+  if (swap % g.pageSize !== 0) throw new ModelInputError("swap size", swap, `a multiple of the page size (${g.pageSize} bytes)`);
+  const envCheck = typeof process !== "undefined" && process.env?.HUGEMM_CHECK === "1";
+  return {
+    backend: b,
+    memoryBytes,
+    nodes,
+    movableBytesPerNode: movable,
+    swapBytes: swap,
+    seed,
+    check: c.check ?? envCheck,
+    maxOrder,
+    pbOrder,
+  };
+}

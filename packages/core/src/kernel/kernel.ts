@@ -1,0 +1,306 @@
+import type { ArchBackend, Geometry, Level, PageTableContext, TlbFlushReason } from "@hugemm/arch";
+import { Folios } from "../folio/folios";
+import { Lru } from "../folio/lru";
+import { Mm } from "../mm/mm";
+import { GFP_KERNEL } from "../phys/gfp";
+import { PG_reserved, PGTY_zero } from "../phys/page-flags";
+import { PhysMem } from "../phys/phys";
+import { PageTables } from "../pgtable/tables";
+import { AnonVmas } from "../rmap/anon-vma";
+import { Rmap } from "../rmap/rmap";
+import { Swap } from "../swap/swap";
+import { PageCache } from "../file/filemap";
+import { AddressSpace } from "../file/address-space";
+import { FAULT_FLAG_USER, FAULT_FLAG_WRITE } from "../fault/codes";
+import { doFault } from "../fault/file";
+import { handlePteFault, userFault, type FaultHandlers } from "../fault/handle";
+import { doSwapPage, shmemSwapin, type DevicePrivateFault } from "../fault/swapin";
+import { exitMmap } from "../mm/exit";
+import { peekTag, touchRange, type TouchResult } from "../mm/touch";
+import type { Vma } from "../mm/vma";
+import type { HugeZap } from "../mm/zap";
+import { parseSize } from "../util/size";
+import { installChecker } from "../check/invariants";
+import { getUserPages, releasePages, type GupResult, type HugeFollow, type LongtermMigrate } from "../gup/gup";
+import { dupMmap, type HugeCopy } from "../mm/fork";
+import { MigrateReason, finishMigration, migratePages, onNode, startMigration, type MigrationJob } from "../migrate/migrate";
+import { foliosInRange } from "../mm/range";
+import { GFP_HIGHUSER } from "../phys/gfp";
+import { ModelInputError } from "../util/errors";
+import { newEvents, newNodeStats } from "../stats/counters";
+import { ModelBug } from "../util/errors";
+import { LockTracker } from "../util/locks";
+import { Rng } from "../util/rng";
+import { resolveConfig, type KernelConfig, type ResolvedConfig } from "./config";
+
+/** TLB invalidations the model would have issued, by reason. */
+export interface TlbStats {
+  flushes: number;
+  pages: number;
+  readonly byReason: Map<TlbFlushReason | "munmap" | "mprotect" | "cow" | "reclaim" | "migrate", number>;
+}
+
+/**
+ * One modelled machine running one kernel: physical memory, the page
+ * allocator, folios, LRU lists, page tables, reverse maps, processes and
+ * their address spaces, on one arch backend.
+ */
+export class Kernel {
+  readonly config: ResolvedConfig;
+  readonly backend: ArchBackend;
+  readonly geometry: Geometry;
+  readonly pageSize: number;
+  readonly pageShift: number;
+  /** vm_event_item counters. */
+  readonly events: Float64Array;
+  readonly phys: PhysMem;
+  readonly folios: Folios;
+  readonly lru: Lru;
+  readonly tables: PageTables;
+  readonly rmap: Rmap;
+  readonly anonVmas: AnonVmas;
+  /** Address spaces of files and shmem, by mapping id. */
+  readonly files = new Map<number, AddressSpace>();
+  readonly locks: LockTracker;
+  readonly rng: Rng;
+  /** The shared zero page (empty_zero_page). */
+  readonly zeroPfn: number;
+  readonly tlb: TlbStats = { flushes: 0, pages: 0, byReason: new Map() };
+  /** The context arch page-table operations run in for user mms. */
+  readonly ptCtx: PageTableContext;
+  readonly mms = new Map<number, Mm>();
+  /** Folios taking part in a migration in progress: each holds one extra reference until it finishes. */
+  readonly migrating = new Map<number, "src" | "dst">();
+  /** References held outside the model's own structures (GUP gets and pins), per folio head, in refcount units. */
+  readonly heldRefs = new Map<number, number>();
+  private readonly fh: FaultHandlers;
+  /** zap of huge entries: installed by the huge-page layer. */
+  hugeZap: HugeZap = (_k, _mm, _vma, level) => {
+    throw new ModelBug(`zap met a level-${level} leaf, but no huge-page layer is installed`);
+  };
+  /** Copying huge entries at fork: installed by the huge-page layer. */
+  hugeCopy: HugeCopy = (_k, _dst, _src, _dv, _sv, level) => {
+    throw new ModelBug(`fork met a level-${level} leaf, but no huge-page layer is installed`);
+  };
+  /** Following a huge leaf in GUP: installed by the huge-page layer. */
+  hugeFollow: HugeFollow = () => {
+    throw new ModelBug("GUP met a huge leaf, but no huge-page layer is installed");
+  };
+  /** Migrating pages out of ZONE_MOVABLE before a long-term pin (migrate_longterm_unpinnable_folios). */
+  longtermMigrate: LongtermMigrate = (k, heads) => {
+    const r = migratePages(k, heads, (src, order) => k.folios.alloc(order, GFP_HIGHUSER, k.phys.nidOf(src)), MigrateReason.LONGTERM_PIN);
+    return r.failed.length === 0;
+  };
+  /** Faults on device-private entries: installed by a device driver. */
+  devicePrivateFault: DevicePrivateFault = () => {
+    throw new ModelBug("fault on a device-private entry, but no device driver is installed");
+  };
+  readonly swap: Swap;
+  readonly pagecache: PageCache;
+  private nextPid = 1;
+  private nextMappingId = 1;
+
+  constructor(cfg: KernelConfig) {
+    this.config = resolveConfig(cfg);
+    const c = this.config;
+    this.backend = c.backend;
+    this.geometry = c.backend.geometry;
+    this.pageSize = this.geometry.pageSize;
+    this.pageShift = this.geometry.pageShift;
+    this.events = newEvents();
+    this.phys = new PhysMem(
+      {
+        pageShift: this.pageShift,
+        maxOrder: c.maxOrder,
+        pbOrder: c.pbOrder,
+        memoryBytes: c.memoryBytes,
+        nodes: c.nodes,
+        movableBytesPerNode: c.movableBytesPerNode,
+        physBits: this.geometry.physBits,
+      },
+      this.events,
+      newNodeStats,
+    );
+    this.folios = new Folios(this.phys);
+    this.lru = new Lru(this.folios, this.phys);
+    this.tables = new PageTables(this.backend, this.phys, this.folios);
+    this.rmap = new Rmap(this.folios, this.phys, this.pageSize);
+    this.anonVmas = new AnonVmas(() => this.newMappingId());
+    this.locks = new LockTracker(c.check);
+    this.rng = new Rng(c.seed);
+    this.zeroPfn = this.allocZeroPage();
+    this.swap = new Swap(this, c.swapBytes / this.pageSize);
+    this.pagecache = new PageCache(this);
+    if (c.check) installChecker(this);
+    this.fh = {
+      doFault: (k, mm, vma, addr, flags, slot) => doFault(k, mm, vma, addr, flags, slot, (as, index, nid) => shmemSwapin(k, as, index, nid)),
+      doSwapPage: (k, mm, vma, addr, flags, slot, orig) =>
+        doSwapPage(k, mm, vma, addr, flags, slot, orig, this.fh, this.devicePrivateFault, (k2, mm2, vma2, addr2, flags2, slot2) => handlePteFault(k2, mm2, vma2, addr2, flags2, slot2, this.fh)),
+      hugeFault: () => -1,
+      freeSwap: (head) => this.swap.folioFreeSwap(head),
+    };
+    const folios = this.folios;
+    const tlb = this.tlb;
+    this.ptCtx = {
+      user: true,
+      folioCovers(pfn: number, nr: number): boolean {
+        const head = folios.head(pfn);
+        return head <= pfn && pfn + nr <= head + folios.nrPages(head);
+      },
+      flushTlbRange(start: number, end: number, stride: number, _level: Level, reason: TlbFlushReason): void {
+        tlb.flushes++;
+        tlb.pages += (end - start) / stride;
+        tlb.byReason.set(reason, (tlb.byReason.get(reason) ?? 0) + 1);
+      },
+    };
+  }
+
+  /** Base pages one entry at `level` maps. */
+  pagesAt(level: Level): number {
+    return 2 ** (this.geometry.levels[level]!.shift - this.pageShift);
+  }
+
+  /** Account `n` refcount units held by a user of GUP on the folio at `head` (negative to release). */
+  holdRef(head: number, n: number): void {
+    const v = (this.heldRefs.get(head) ?? 0) + n;
+    if (v === 0) this.heldRefs.delete(head);
+    else this.heldRefs.set(head, v);
+  }
+
+  /** A unique id for an anon_vma or address space (they share folio->mapping). */
+  newMappingId(): number {
+    return this.nextMappingId++;
+  }
+
+  private allocZeroPage(): number {
+    const pfn = this.phys.allocPages(0, GFP_KERNEL);
+    if (pfn < 0) throw new ModelBug("no memory for the zero page");
+    this.folios.prep(pfn, 0);
+    this.folios.section(pfn).flags[pfn & this.phys.memmap.pbMask]! |= PGTY_zero | PG_reserved;
+    return pfn;
+  }
+
+  /** Record a TLB flush the core issues itself (munmap, mprotect, COW, reclaim, migration). */
+  flushTlb(start: number, end: number, reason: "munmap" | "mprotect" | "cow" | "reclaim" | "migrate"): void {
+    this.tlb.flushes++;
+    this.tlb.pages += (end - start) / this.pageSize;
+    this.tlb.byReason.set(reason, (this.tlb.byReason.get(reason) ?? 0) + 1);
+  }
+
+  /** A new process with an empty address space. */
+  createMm(): Mm {
+    const mm = new Mm(this, this.nextPid++);
+    this.mms.set(mm.id, mm);
+    return mm;
+  }
+
+  /** The process with `pid`, or undefined. */
+  mm(pid: number): Mm | undefined {
+    return this.mms.get(pid);
+  }
+
+  /** Every live process, in pid order. */
+  processes(): Mm[] {
+    return [...this.mms.values()];
+  }
+
+  /** The fault handlers the core's fault path dispatches to. */
+  get faultHandlers(): FaultHandlers {
+    return this.fh;
+  }
+
+  /** A user access fault at `addr` (the arch fault handler, then handle_mm_fault): the vm_fault_t result. */
+  fault(mm: Mm, addr: number, write: boolean): number {
+    return this.op("fault", () => userFault(this, mm, addr, FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0), this.fh));
+  }
+
+  /** Loads or stores over a range, faulting as needed; stores with `seed` write a pattern. */
+  touch(mm: Mm, start: number, len: number, write: boolean, seed?: number): TouchResult {
+    return this.op("touch", () => touchRange(this, mm, start, len, write, this.fh, seed));
+  }
+
+  /** The contents tag of the page mapped at `va`, or -1 if nothing is mapped there. */
+  peek(mm: Mm, va: number): number {
+    return peekTag(this, mm, va);
+  }
+
+  /**
+   * fork: a child process with a copy of `mm` (COW for private anonymous
+   * memory). Returns null when memory ran out, as fork's -ENOMEM.
+   */
+  fork(mm: Mm): Mm | null {
+    return this.op("fork", () => dupMmap(this, mm, this.hugeCopy, (child) => exitMmap(this, child, this.hugeZap, (v) => this.unlinkFileVma(v))));
+  }
+
+  /**
+   * get_user_pages / pin_user_pages(_fast): `nr` pages from `start` with
+   * FOLL_* `flags` (FOLL_GET or FOLL_PIN among them).
+   */
+  gup(mm: Mm, start: number, nr: number, flags: number, fast = true): GupResult {
+    return this.op("gup", () => getUserPages(this, mm, start, nr, flags, fast, this.fh, this.hugeFollow, this.longtermMigrate));
+  }
+
+  /** unpin_user_pages(_dirty_lock) / put_page for a gup result. */
+  unpin(res: GupResult, flags: number, dirty = false): void {
+    this.op("unpin", () => releasePages(this, res.pages, flags, dirty));
+  }
+
+  /**
+   * Migrate the folios mapped in [start, start + len) of `mm` to node `nid`
+   * (move_pages / mbind MPOL_MF_MOVE). With `hold`, the folios stay unmapped
+   * behind migration entries until finishMigration (faults on them wait).
+   */
+  migrateRange(mm: Mm, start: number, len: number, nid: number, hold = false): MigrationJob & { moved: number } {
+    return this.op("migrate", () => {
+      if (!Number.isInteger(nid) || nid < 0 || nid >= this.phys.nodes.length) throw new ModelInputError("node", nid, `a node id in [0, ${this.phys.nodes.length - 1}]`);
+      const heads = foliosInRange(this, mm, start, len);
+      const job = startMigration(this, heads, onNode(this, nid), MigrateReason.SYSCALL);
+      const moved = hold ? 0 : finishMigration(this, job);
+      return Object.assign(job, { moved });
+    });
+  }
+
+  /** Finish a held migration: returns the folios moved. */
+  finishMigration(job: MigrationJob): number {
+    return this.op("migrate-finish", () => finishMigration(this, job));
+  }
+
+  /** The process exits: its whole address space is torn down. */
+  exit(mm: Mm): void {
+    this.op("exit", () => exitMmap(this, mm, this.hugeZap, (v) => this.unlinkFileVma(v)));
+  }
+
+  /** A regular file of `size` bytes (its blocks hold a pattern derived from `seed`), or a shmem/tmpfs file. */
+  createFile(name: string, size: number | string, opts: { shmem?: boolean; seed?: number } = {}): AddressSpace {
+    const bytes = parseSize("file size", size);
+    const as = new AddressSpace(this.newMappingId(), name, bytes, opts.shmem ?? false, opts.seed ?? this.rng.u32());
+    this.files.set(as.id, as);
+    return as;
+  }
+
+  /** @internal Take a file VMA out of its mapping's i_mmap. */
+  unlinkFileVma(v: Vma): void {
+    v.file?.iMmap.delete(v);
+  }
+
+  /**
+   * Run one operation: with checking on, no lock may stay held and the
+   * invariant checker runs afterwards.
+   */
+  op<T>(name: string, fn: () => T): T {
+    const r = fn();
+    if (this.config.check) {
+      this.locks.assertNoneHeld(name);
+      this.afterOp(name);
+    }
+    return r;
+  }
+
+  /** Called after each operation when checking (the invariant checker installs itself here). */
+  afterOp: (op: string) => void = () => {};
+
+  /** @internal Forget an exited mm. */
+  dropMm(mm: Mm): void {
+    this.mms.delete(mm.id);
+  }
+}

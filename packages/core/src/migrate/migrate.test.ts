@@ -1,0 +1,133 @@
+import { createArm64Backend } from "@hugemm/arch-arm64";
+import { createX86_64Backend } from "@hugemm/arch-x86-64";
+import { describe, expect, it } from "vitest";
+import { VM_FAULT_MIGRATION_WAIT } from "../fault/codes";
+import { FOLL_LONGTERM, FOLL_PIN, FOLL_WRITE } from "../gup/gup";
+import { Kernel } from "../kernel/kernel";
+import type { Mm } from "../mm/mm";
+import { EV, NS } from "../stats/counters";
+import { insertAnonVma } from "../testing/vma";
+
+const MiB = 2 ** 20;
+const BASE = 0x4000_0000;
+
+function pfnAt(k: Kernel, mm: Mm, va: number): number {
+  const s = mm.slot;
+  if (mm.walker.find(va, 0, false, s) !== 0) return -1;
+  const r = new Uint32Array(2);
+  k.backend.readEntry(s.table, s.index, 0, r, 0);
+  return k.backend.present(r, 0, 0) ? k.backend.pfn(r, 0, 0) : -1;
+}
+
+function entryAt(k: Kernel, mm: Mm, va: number): Uint32Array {
+  const s = mm.slot;
+  mm.walker.find(va, 0, false, s);
+  const r = new Uint32Array(2);
+  k.backend.readEntry(s.table, s.index, 0, r, 0);
+  return r;
+}
+
+for (const make of [() => createX86_64Backend(), () => createArm64Backend("4k-48")]) {
+  const name = make().id;
+  describe(`migration on ${name}`, () => {
+    const setup = (opts: { movable?: string } = {}) => {
+      const k = new Kernel({ backend: make(), memory: "128M", nodes: 2, check: true, ...opts });
+      const mm = k.createMm();
+      insertAnonVma(k, mm, BASE, 2 * MiB);
+      k.touch(mm, BASE, 16 * k.pageSize, true, 5);
+      return { k, mm, ps: k.pageSize };
+    };
+
+    it("moves pages to another node keeping their data, bits and counts", () => {
+      const { k, mm, ps } = setup();
+      const before = Array.from({ length: 16 }, (_, i) => k.peek(mm, BASE + i * ps));
+      expect(k.phys.nidOf(pfnAt(k, mm, BASE))).toBe(0);
+      const job = k.migrateRange(mm, BASE, 16 * ps, 1);
+      expect(job.moved).toBe(16);
+      expect(job.failed).toEqual([]);
+      for (let i = 0; i < 16; i++) {
+        expect(k.phys.nidOf(pfnAt(k, mm, BASE + i * ps))).toBe(1);
+        expect(k.peek(mm, BASE + i * ps)).toBe(before[i]);
+      }
+      const e = entryAt(k, mm, BASE);
+      expect(k.backend.write(e, 0, 0) && k.backend.dirty(e, 0, 0) && k.backend.young(e, 0, 0)).toBe(true);
+      expect(k.events[EV.pgmigrate_success]).toBe(16);
+      expect(k.phys.nodeStats(1)[NS.nr_anon_pages]).toBe(16);
+      expect(k.phys.nodeStats(0)[NS.nr_anon_pages]).toBe(0);
+      // Still writable without a fault.
+      expect(k.touch(mm, BASE, 16 * ps, true).faults).toBe(0);
+      k.exit(mm);
+    });
+
+    it("leaves migration entries while held: a fault waits, and finishing restores the mapping", () => {
+      const { k, mm, ps } = setup();
+      const tag = k.peek(mm, BASE);
+      const job = k.migrateRange(mm, BASE, 4 * ps, 1, true);
+      expect(job.pairs.length).toBe(4);
+      expect(k.peek(mm, BASE)).toBe(-1);
+      const e = entryAt(k, mm, BASE);
+      expect(k.backend.isSoftleaf(e, 0, 0)).toBe(true);
+      expect(k.fault(mm, BASE, false)).toBe(VM_FAULT_MIGRATION_WAIT);
+      expect(k.touch(mm, BASE, ps, false)).toMatchObject({ error: VM_FAULT_MIGRATION_WAIT, errorAddr: BASE });
+      expect(k.finishMigration(job)).toBe(4);
+      expect(k.peek(mm, BASE)).toBe(tag);
+      expect(k.phys.nidOf(pfnAt(k, mm, BASE))).toBe(1);
+      k.exit(mm);
+    });
+
+    it("fails for a pinned page and leaves it mapped where it was", () => {
+      const { k, mm, ps } = setup();
+      const pin = k.gup(mm, BASE, 1, FOLL_PIN | FOLL_WRITE);
+      const pfn = pin.pages[0]!;
+      const job = k.migrateRange(mm, BASE, 2 * ps, 1);
+      expect(job.moved).toBe(1);
+      expect(job.failed).toEqual([pfn]);
+      expect(pfnAt(k, mm, BASE)).toBe(pfn);
+      expect(k.events[EV.pgmigrate_fail]).toBe(1);
+      expect(k.touch(mm, BASE, ps, true).faults).toBe(0);
+      k.unpin(pin, FOLL_PIN);
+      k.exit(mm);
+    });
+
+    it("moves a page shared by two processes and remaps both", () => {
+      const { k, mm, ps } = setup();
+      const child = k.fork(mm)!;
+      const shared = pfnAt(k, mm, BASE);
+      expect(pfnAt(k, child, BASE)).toBe(shared);
+      expect(k.migrateRange(mm, BASE, ps, 1).moved).toBe(1);
+      const moved = pfnAt(k, mm, BASE);
+      expect(moved).not.toBe(shared);
+      expect(pfnAt(k, child, BASE)).toBe(moved);
+      expect(k.folios.pageMapcount(moved)).toBe(2);
+      // Still COW-shared: the child's write copies.
+      k.touch(child, BASE, ps, true);
+      expect(pfnAt(k, child, BASE)).not.toBe(moved);
+      k.exit(child);
+      k.exit(mm);
+    });
+
+    it("moves pages out of ZONE_MOVABLE before a long-term pin", () => {
+      const k = new Kernel({ backend: make(), memory: "128M", movable: "32M", check: true });
+      const mm = k.createMm();
+      insertAnonVma(k, mm, BASE, MiB);
+      k.touch(mm, BASE, 4 * k.pageSize, true, 9);
+      const tag = k.peek(mm, BASE);
+      expect(k.phys.zoneOf(pfnAt(k, mm, BASE)).name).toBe("Movable");
+      const pin = k.gup(mm, BASE, 4, FOLL_PIN | FOLL_WRITE | FOLL_LONGTERM);
+      expect(pin.error).toBeNull();
+      expect(pin.pages.map((p) => k.phys.zoneOf(p).name)).toEqual(["Normal", "Normal", "Normal", "Normal"]);
+      expect(pfnAt(k, mm, BASE)).toBe(pin.pages[0]);
+      expect(k.peek(mm, BASE)).toBe(tag);
+      k.unpin(pin, FOLL_PIN);
+      k.exit(mm);
+    });
+  });
+}
+
+describe("migration input", () => {
+  it("rejects a node that does not exist", () => {
+    const k = new Kernel({ backend: createX86_64Backend(), memory: "64M", check: true });
+    const mm = k.createMm();
+    expect(() => k.migrateRange(mm, BASE, 4096, 3)).toThrow("invalid node 3: expected a node id in [0, 0]");
+  });
+});

@@ -1,0 +1,177 @@
+import { PMD, PTE, PUD, type Level } from "@hugemm/arch";
+import type { Folios } from "../folio/folios";
+import type { Vma } from "../mm/vma";
+import { PG_anon, PG_anon_exclusive, PG_partially_mapped, PG_swapbacked } from "../phys/page-flags";
+import type { PhysMem } from "../phys/phys";
+import { MS, NS } from "../stats/counters";
+import { ModelBug } from "../util/errors";
+
+/** Called when a large anon folio becomes partially mapped (deferred_split_folio). */
+export type DeferredSplitHook = (head: number) => void;
+
+/**
+ * Adding and removing mappings of folios, as mm/rmap.c keeps the counts
+ * (CONFIG_PAGE_MAPCOUNT): per-page mapcounts for PTE mappings, the entire
+ * mapcount for PMD and PUD mappings, the large mapcount for every mapping,
+ * the count of PTE-mapped pages, and the node counters they drive.
+ */
+export class Rmap {
+  deferredSplit: DeferredSplitHook = () => {};
+  /** Per-order mTHP stats (counts indexed [order * MTHP_STATS.length + stat]). */
+  mthpStats: Float64Array | undefined;
+
+  constructor(
+    private readonly f: Folios,
+    private readonly phys: PhysMem,
+    private readonly pageSize: number,
+  ) {}
+
+  /** __folio_mod_stat: NR_ANON_MAPPED / NR_FILE_MAPPED and the PMD-mapped THP counters. */
+  private modStat(head: number, anon: boolean, nr: number, nrPmdmapped: number, level: Level): void {
+    if (nr === 0 && nrPmdmapped === 0) return;
+    const st = this.phys.nodeStats(this.phys.nidOf(head));
+    if (anon) {
+      st[NS.nr_anon_pages]! += nr;
+      if (nrPmdmapped !== 0) st[level === PUD ? NS.nr_anon_pud_transparent_hugepages : NS.nr_anon_transparent_hugepages]! += nrPmdmapped;
+    } else {
+      st[NS.nr_mapped]! += nr;
+      if (nrPmdmapped !== 0) st[this.f.test(head, PG_swapbacked) ? NS.nr_shmem_pmdmapped : NS.nr_file_pmdmapped]! += nrPmdmapped;
+    }
+  }
+
+  /** __folio_set_anon: the folio's mapping is `anonVmaId` and its index the page index at `addr`. */
+  setAnon(head: number, vma: Vma, addr: number, anonVmaId: number): void {
+    this.f.setMapping(head, anonVmaId, vma.pageIndex(addr, this.pageSize));
+    this.f.set(head, PG_anon);
+  }
+
+  /**
+   * folio_add_new_anon_rmap: the first mapping of a new anonymous folio, at
+   * PTE level (every page mapped once) or PMD/PUD level (mapped whole).
+   */
+  addNewAnon(head: number, vma: Vma, addr: number, level: Level, exclusive: boolean): void {
+    const av = vma.anonVma;
+    if (av === null) throw new ModelBug(`folio_add_new_anon_rmap on VMA #${vma.id} without an anon_vma`);
+    this.f.set(head, PG_swapbacked);
+    this.setAnon(head, vma, addr, av.id);
+    const id = this.f.lid(head);
+    if (id === 0) {
+      this.f.addPageMapcount(head, 1, 1);
+      if (exclusive) this.f.pageSet(head, PG_anon_exclusive, true);
+      this.modStat(head, true, 1, 0, PTE);
+      return;
+    }
+    const r = id - 1;
+    const L = this.f.large;
+    const nr = 2 ** L.order[r]!;
+    if (level === PTE) {
+      this.f.addPageMapcount(head, nr, 1);
+      if (exclusive) for (let i = 0; i < nr; i++) this.f.pageSet(head + i, PG_anon_exclusive, true);
+      L.largeMapcount[r] = nr;
+      L.nrPagesMapped[r] = nr;
+      this.modStat(head, true, nr, 0, PTE);
+    } else {
+      L.largeMapcount[r] = 1;
+      L.entireMapcount[r] = 1;
+      if (exclusive) this.f.pageSet(head, PG_anon_exclusive, true);
+      this.modStat(head, true, nr, level === PMD || level === PUD ? nr : 0, level);
+    }
+    this.mthp(L.order[r]!, MS.nr_anon, 1);
+  }
+
+  /**
+   * folio_add_anon_rmap_{ptes,pmd,pud} / folio_add_file_rmap_*: `nr` more
+   * mappings starting at page `page` (PTE level), or one mapping of the whole
+   * folio (PMD/PUD level). Exclusive anon mappings set PageAnonExclusive.
+   */
+  add(head: number, page: number, nr: number, level: Level, anon: boolean, exclusive: boolean): void {
+    const id = this.f.lid(head);
+    if (id === 0) {
+      if (level !== PTE || nr !== 1) throw new ModelBug(`mapping an order-0 folio ${nr} times at level ${level}`);
+      const first = this.f.pageMapcount(head) === 0;
+      this.f.addPageMapcount(head, 1, 1);
+      if (anon && exclusive) this.f.pageSet(head, PG_anon_exclusive, true);
+      if (first) this.modStat(head, anon, 1, 0, PTE);
+      return;
+    }
+    const r = id - 1;
+    const L = this.f.large;
+    const nrPages = 2 ** L.order[r]!;
+    if (level === PTE) {
+      let first = 0;
+      for (let i = 0; i < nr; i++) {
+        if (this.f.pageMapcount(page + i) === 0) first++;
+        if (anon && exclusive) this.f.pageSet(page + i, PG_anon_exclusive, true);
+      }
+      this.f.addPageMapcount(page, nr, 1);
+      L.nrPagesMapped[r]! += first;
+      L.largeMapcount[r]! += nr;
+      this.modStat(head, anon, L.entireMapcount[r]! > 0 ? 0 : first, 0, PTE);
+    } else {
+      const firstEntire = L.entireMapcount[r] === 0;
+      L.entireMapcount[r]!++;
+      L.largeMapcount[r]!++;
+      if (anon && exclusive) this.f.pageSet(head, PG_anon_exclusive, true);
+      if (firstEntire) this.modStat(head, anon, nrPages - L.nrPagesMapped[r]!, nrPages, level);
+    }
+  }
+
+  /** folio_remove_rmap_{ptes,pmd,pud}. Queues a partially mapped anon folio for deferred split. */
+  remove(head: number, page: number, nr: number, level: Level): void {
+    const anon = this.f.test(head, PG_anon);
+    const id = this.f.lid(head);
+    if (id === 0) {
+      if (this.f.pageMapcount(head) <= 0) throw new ModelBug(`unmapping pfn ${head}, which has no mappings`);
+      this.f.addPageMapcount(head, 1, -1);
+      if (this.f.pageMapcount(head) === 0) this.modStat(head, anon, -1, 0, PTE);
+      return;
+    }
+    const r = id - 1;
+    const L = this.f.large;
+    const nrPages = 2 ** L.order[r]!;
+    let partially = false;
+    if (level === PTE) {
+      let last = 0;
+      for (let i = 0; i < nr; i++) {
+        const mc = this.f.pageMapcount(page + i);
+        if (mc <= 0) throw new ModelBug(`unmapping page ${page + i} of folio ${head}, which is not PTE-mapped`);
+        if (mc === 1) last++;
+      }
+      this.f.addPageMapcount(page, nr, -1);
+      L.largeMapcount[r]! -= nr;
+      L.nrPagesMapped[r]! -= last;
+      const counted = L.entireMapcount[r]! > 0 ? 0 : last;
+      this.modStat(head, anon, -counted, 0, PTE);
+      partially = counted > 0 && L.nrPagesMapped[r]! > 0;
+    } else {
+      if (L.entireMapcount[r]! <= 0) throw new ModelBug(`unmapping folio ${head} at level ${level}, which is not mapped whole`);
+      L.entireMapcount[r]!--;
+      L.largeMapcount[r]!--;
+      if (L.entireMapcount[r] === 0) {
+        const nrUnmapped = nrPages - L.nrPagesMapped[r]!;
+        this.modStat(head, anon, -nrUnmapped, -nrPages, level);
+        partially = nrUnmapped > 0 && nrUnmapped < nrPages;
+      }
+    }
+    if (partially && anon && !this.f.test(head, PG_partially_mapped)) this.deferredSplit(head);
+  }
+
+  /**
+   * folio_try_dup_anon_rmap_{ptes,pmd,pud} at fork: fails (the child must get
+   * a copy) when a page is exclusive and the folio may be pinned; otherwise the
+   * pages stop being exclusive and gain a mapping each.
+   */
+  tryDupAnon(head: number, page: number, nr: number, level: Level, mayBePinned: boolean): boolean {
+    const pages = level === PTE ? nr : 1;
+    for (let i = 0; i < pages; i++) {
+      if (this.f.pageTest(page + i, PG_anon_exclusive) && mayBePinned) return false;
+    }
+    for (let i = 0; i < pages; i++) this.f.pageSet(page + i, PG_anon_exclusive, false);
+    this.add(head, page, nr, level, true, false);
+    return true;
+  }
+
+  private mthp(order: number, stat: number, d: number): void {
+    if (this.mthpStats !== undefined) this.mthpStats[order * 32 + stat]! += d;
+  }
+}
