@@ -1,4 +1,5 @@
 import { PTE, entryRegs } from "@hugemm/arch";
+import { folioPut } from "../folio/put";
 import type { Kernel } from "../kernel/kernel";
 import { MM_ANONPAGES } from "../mm/counters";
 import type { Mm } from "../mm/mm";
@@ -8,7 +9,7 @@ import { GFP_HIGHUSER_MOVABLE } from "../phys/gfp";
 import type { Slot } from "../pgtable/walker";
 import { FAULT_FLAG_WRITE, VM_FAULT_OOM, VM_FAULT_SIGBUS } from "./codes";
 
-const R = entryRegs(2);
+const R = entryRegs(3);
 
 /** anon_vma_prepare for a VMA of `mm`. */
 export function anonVmaPrepare(k: Kernel, mm: Mm, vma: Vma): void {
@@ -25,15 +26,29 @@ export function doAnonymousPage(k: Kernel, mm: Mm, vma: Vma, addr: number, flags
   const b = k.backend;
   if (vma.flags & VM_SHARED) return VM_FAULT_SIGBUS;
   const prot = protIndex(vma.flags);
+  const ptl = k.tables.ptl(slot.tablePa);
   if ((flags & FAULT_FLAG_WRITE) === 0) {
+    k.locks.acquire(ptl);
+    if (ptePopulated(k, slot)) {
+      k.locks.release(ptl);
+      return 0;
+    }
     b.pfnEntry(R, 0, PTE, k.zeroPfn, prot);
     b.mkspecial(R, 0, PTE);
     b.setEntries(k.ptCtx, slot.table, slot.index, PTE, addr, R, 0, 1);
+    k.locks.release(ptl);
     return 0;
   }
   anonVmaPrepare(k, mm, vma);
+  // Allocate (perhaps reclaiming) before taking the PTE lock, then check nobody filled the PTE meanwhile.
   const folio = k.folios.alloc(0, GFP_HIGHUSER_MOVABLE, mmNode(mm));
   if (folio < 0) return VM_FAULT_OOM;
+  k.locks.acquire(ptl);
+  if (ptePopulated(k, slot)) {
+    k.locks.release(ptl);
+    folioPut(k, folio);
+    return 0;
+  }
   b.pfnEntry(R, 0, PTE, folio, prot);
   if (vma.flags & VM_WRITE) {
     b.mkdirty(R, 0, PTE);
@@ -43,7 +58,14 @@ export function doAnonymousPage(k: Kernel, mm: Mm, vma: Vma, addr: number, flags
   k.rmap.addNewAnon(folio, vma, addr, PTE, true);
   k.lru.add(folio);
   b.setEntries(k.ptCtx, slot.table, slot.index, PTE, addr, R, 0, 1);
+  k.locks.release(ptl);
   return 0;
+}
+
+/** The PTE is no longer none (a racing fault filled it): re-read under the PTE lock. */
+export function ptePopulated(k: Kernel, slot: Slot): boolean {
+  k.backend.getEntry(slot.table, slot.index, PTE, R, 2);
+  return !k.backend.none(R, 2, PTE);
 }
 
 /** The node a task of `mm` allocates on by default (its CPU's node). */

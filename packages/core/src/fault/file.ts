@@ -9,7 +9,7 @@ import { VM_RAND_READ, VM_SHARED, VM_WRITE, protIndex } from "../mm/vm-flags";
 import { GFP_HIGHUSER_MOVABLE } from "../phys/gfp";
 import { EV } from "../stats/counters";
 import type { Slot } from "../pgtable/walker";
-import { anonVmaPrepare } from "./anon";
+import { anonVmaPrepare, ptePopulated } from "./anon";
 import { FAULT_FLAG_WRITE, VM_FAULT_MAJOR, VM_FAULT_NOPAGE, VM_FAULT_OOM, VM_FAULT_SIGBUS } from "./codes";
 
 const R = entryRegs(2);
@@ -83,12 +83,29 @@ export function doFault(k: Kernel, mm: Mm, vma: Vma, addr: number, flags: number
 
 /** do_read_fault: map what is already cached around the address, else read the page and map it. */
 function doReadFault(k: Kernel, mm: Mm, vma: Vma, addr: number, slot: Slot, swapin: ShmemSwapin): number {
-  if (faultAround(k, mm, vma, addr, slot)) return VM_FAULT_NOPAGE;
+  const ptl = k.tables.ptl(slot.tablePa);
+  k.locks.acquire(ptl);
+  const around = faultAround(k, mm, vma, addr, slot);
+  k.locks.release(ptl);
+  if (around) return VM_FAULT_NOPAGE;
   const got = getPage(k, mm, vma, addr, swapin);
   if (typeof got === "number") return got;
   const page = got.head + (vma.pageIndex(addr, k.pageSize) - k.folios.index(got.head));
-  mapFilePage(k, mm, vma, addr, slot, got.head, page, false);
-  return got.major ? VM_FAULT_MAJOR : 0;
+  return finishFault(k, mm, vma, addr, slot, got.head, page, false) | (got.major ? VM_FAULT_MAJOR : 0);
+}
+
+/** finish_fault: under the PTE lock, map the page unless the PTE got filled meanwhile (then drop the reference). */
+function finishFault(k: Kernel, mm: Mm, vma: Vma, addr: number, slot: Slot, head: number, page: number, write: boolean): number {
+  const ptl = k.tables.ptl(slot.tablePa);
+  k.locks.acquire(ptl);
+  if (ptePopulated(k, slot)) {
+    k.locks.release(ptl);
+    folioPut(k, head);
+    return VM_FAULT_NOPAGE;
+  }
+  mapFilePage(k, mm, vma, addr, slot, head, page, write);
+  k.locks.release(ptl);
+  return 0;
 }
 
 /**
@@ -142,6 +159,14 @@ function doCowFault(k: Kernel, mm: Mm, vma: Vma, addr: number, slot: Slot, swapi
     return VM_FAULT_OOM;
   }
   f.copyContents(folio, page, 1);
+  folioPut(k, got.head);
+  const ptl = k.tables.ptl(slot.tablePa);
+  k.locks.acquire(ptl);
+  if (ptePopulated(k, slot)) {
+    k.locks.release(ptl);
+    folioPut(k, folio);
+    return VM_FAULT_NOPAGE;
+  }
   const b = k.backend;
   b.pfnEntry(R, 0, PTE, folio, protIndex(vma.flags));
   b.mkdirty(R, 0, PTE);
@@ -150,7 +175,7 @@ function doCowFault(k: Kernel, mm: Mm, vma: Vma, addr: number, slot: Slot, swapi
   k.lru.add(folio);
   mm.addRss(MM_ANONPAGES, 1);
   b.setEntries(k.ptCtx, slot.table, slot.index, PTE, addr, R, 0, 1);
-  folioPut(k, got.head);
+  k.locks.release(ptl);
   return got.major ? VM_FAULT_MAJOR : 0;
 }
 
@@ -160,6 +185,5 @@ function doSharedFault(k: Kernel, mm: Mm, vma: Vma, addr: number, slot: Slot, sw
   if (typeof got === "number") return got;
   const page = got.head + (vma.pageIndex(addr, k.pageSize) - k.folios.index(got.head));
   k.pagecache.markDirty(got.head);
-  mapFilePage(k, mm, vma, addr, slot, got.head, page, true);
-  return got.major ? VM_FAULT_MAJOR : 0;
+  return finishFault(k, mm, vma, addr, slot, got.head, page, true) | (got.major ? VM_FAULT_MAJOR : 0);
 }

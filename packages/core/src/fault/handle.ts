@@ -60,32 +60,25 @@ export function handleMmFault(k: Kernel, mm: Mm, vma: Vma, addr: number, flags: 
 /** handle_pte_fault: dispatch on the PTE's state. */
 export function handlePteFault(k: Kernel, mm: Mm, vma: Vma, addr: number, flags: number, slot: Slot, h: FaultHandlers): number {
   const b = k.backend;
-  const ptl = k.tables.ptl(slot.tablePa);
   b.getEntry(slot.table, slot.index, PTE, R, 0);
-  if (b.none(R, 0, PTE)) {
-    k.locks.acquire(ptl);
-    try {
-      return vma.isAnonymous ? doAnonymousPage(k, mm, vma, addr, flags, slot) : h.doFault(k, mm, vma, addr, flags, slot);
-    } finally {
-      k.locks.release(ptl);
-    }
-  }
+  // Faults on none and non-present PTEs allocate and do I/O first, then take the PTE lock themselves.
+  if (b.none(R, 0, PTE)) return vma.isAnonymous ? doAnonymousPage(k, mm, vma, addr, flags, slot) : h.doFault(k, mm, vma, addr, flags, slot);
   if (!b.present(R, 0, PTE)) return h.doSwapPage(k, mm, vma, addr, flags, slot, R);
+  const ptl = k.tables.ptl(slot.tablePa);
   k.locks.acquire(ptl);
-  try {
-    if (b.protnone(R, 0, PTE)) {
-      // do_numa_page: the hint fault restores the VMA's protection (NUMA balancing's scanner is not modelled).
-      b.modifyEntries(k.ptCtx, slot.table, slot.index, PTE, addr, 1, vma.flags & 0xf);
-      return 0;
-    }
-    if (flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE)) {
-      if (!b.write(R, 0, PTE)) return doWpPage(k, mm, vma, addr, flags, slot, R, h);
-      if (flags & FAULT_FLAG_WRITE) b.mkdirty(R, 0, PTE);
-    }
-    b.mkyoung(R, 0, PTE);
-    b.setAccessFlags(k.ptCtx, slot.table, slot.index, PTE, addr, R, 0, (flags & FAULT_FLAG_WRITE) !== 0);
-    return 0;
-  } finally {
+  if (b.protnone(R, 0, PTE)) {
+    // do_numa_page: the hint fault restores the VMA's protection (NUMA balancing's scanner is not modelled).
+    b.modifyEntries(k.ptCtx, slot.table, slot.index, PTE, addr, 1, vma.flags & 0xf);
     k.locks.release(ptl);
+    return 0;
   }
+  if (flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE)) {
+    // do_wp_page releases the lock itself (before allocating, when it copies).
+    if (!b.write(R, 0, PTE)) return doWpPage(k, mm, vma, addr, flags, slot, R, h);
+    if (flags & FAULT_FLAG_WRITE) b.mkdirty(R, 0, PTE);
+  }
+  b.mkyoung(R, 0, PTE);
+  b.setAccessFlags(k.ptCtx, slot.table, slot.index, PTE, addr, R, 0, (flags & FAULT_FLAG_WRITE) !== 0);
+  k.locks.release(ptl);
+  return 0;
 }

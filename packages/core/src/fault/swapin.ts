@@ -1,12 +1,13 @@
 import { PTE, PTE_MARKER_GUARD, PTE_MARKER_POISONED, SoftleafType, entryRegs, softleafIsMigration, softleafTypeOf } from "@hugemm/arch";
 import type { AddressSpace } from "../file/address-space";
+import { folioPut } from "../folio/put";
 import type { Kernel } from "../kernel/kernel";
 import { MM_ANONPAGES, MM_SWAPENTS } from "../mm/counters";
 import type { Mm } from "../mm/mm";
 import type { Vma } from "../mm/vma";
 import { VM_LOCKED, VM_WRITE, protIndex } from "../mm/vm-flags";
 import { GFP_HIGHUSER_MOVABLE } from "../phys/gfp";
-import { PG_anon, PG_mlocked, PG_swapcache, PG_uptodate } from "../phys/page-flags";
+import { PG_anon, PG_mlocked, PG_swapbacked, PG_swapcache, PG_uptodate } from "../phys/page-flags";
 import type { Slot } from "../pgtable/walker";
 import { EV } from "../stats/counters";
 import { ModelBug } from "../util/errors";
@@ -23,6 +24,7 @@ import type { WpSwapHooks } from "./wp";
 import { doWpPage } from "./wp";
 
 const R = entryRegs(2);
+const O = entryRegs(1);
 
 /** Faults on device-private entries are handled by the device's driver (registered by a feature package). */
 export type DevicePrivateFault = (k: Kernel, mm: Mm, vma: Vma, addr: number, flags: number, slot: Slot, orig: Uint32Array) => number;
@@ -43,7 +45,8 @@ export function swapinSlot(k: Kernel, off: number, nid: number): { head: number;
   const head = f.alloc(0, GFP_HIGHUSER_MOVABLE, nid);
   if (head < 0) return null;
   f.writeTag(head, dev.contents[off]!);
-  f.set(head, PG_uptodate);
+  // __read_swap_cache_async: swap-backed before it joins the (anon) LRU.
+  f.set(head, PG_uptodate | PG_swapbacked);
   k.swap.addToCache(head, off);
   k.lru.add(head);
   k.events[EV.pswpin]!++;
@@ -78,6 +81,10 @@ export function doSwapPage(
   refault: (k: Kernel, mm: Mm, vma: Vma, addr: number, flags: number, slot: Slot) => number,
 ): number {
   const b = k.backend;
+  // Keep the entry: the caller's register may be reused while the page is read in.
+  O[0] = orig[0]!;
+  O[1] = orig[1]!;
+  orig = O;
   const type = softleafTypeOf(b.swpType(orig, 0, PTE));
   const off = b.swpOffset(orig, 0, PTE);
   if (type !== SoftleafType.SWAP) {
@@ -102,6 +109,15 @@ export function doSwapPage(
   const head = got.head;
   const f = k.folios;
   let ret = 0;
+  const ptl = k.tables.ptl(slot.tablePa);
+  k.locks.acquire(ptl);
+  b.getEntry(slot.table, slot.index, PTE, R, 0);
+  if (R[0] !== orig[0] || R[1] !== orig[1]) {
+    // The entry changed while the page was read: someone else faulted it in.
+    k.locks.release(ptl);
+    folioPut(k, head);
+    return ret;
+  }
   if (got.read) {
     ret |= VM_FAULT_MAJOR;
     k.events[EV.pgmajfault]!++;
@@ -132,9 +148,11 @@ export function doSwapPage(
   else k.rmap.add(head, head, 1, PTE, true, exclusive);
   b.setEntries(k.ptCtx, slot.table, slot.index, PTE, addr, R, 0, 1);
   if (fl & FAULT_FLAG_WRITE) {
+    // do_wp_page releases the PTE lock.
     b.getEntry(slot.table, slot.index, PTE, R, 0);
-    ret |= doWpPage(k, mm, vma, addr, fl, slot, R, swapHooks);
+    return ret | doWpPage(k, mm, vma, addr, fl, slot, R, swapHooks);
   }
+  k.locks.release(ptl);
   return ret;
 }
 

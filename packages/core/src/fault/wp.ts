@@ -34,29 +34,36 @@ export function normalPage(k: Kernel, orig: Uint32Array, o: number): number {
 
 /**
  * do_wp_page: a write (or an unshare request from GUP) to a present PTE that
- * is not writable. Shared mappings become writable in place; an anonymous
- * page is reused when it is exclusive to this mm (or can be made so);
- * anything else is copied (wp_page_copy).
+ * is not writable, entered with the PTE lock held; it releases it. Shared
+ * mappings become writable in place; an anonymous page is reused when it is
+ * exclusive to this mm (or can be made so); anything else is copied
+ * (wp_page_copy, which allocates after dropping the lock).
  */
 export function doWpPage(k: Kernel, mm: Mm, vma: Vma, addr: number, flags: number, slot: Slot, orig: Uint32Array, swap: WpSwapHooks): number {
+  const ptl = k.tables.ptl(slot.tablePa);
   const unshare = (flags & FAULT_FLAG_UNSHARE) !== 0;
   const page = normalPage(k, orig, 0);
   const f = k.folios;
   if (vma.flags & (VM_SHARED | VM_MAYSHARE)) {
-    if (unshare) return 0;
-    return wpPageShared(k, vma, addr, slot, orig, page);
+    if (!unshare) wpPageShared(k, vma, addr, slot, orig, page);
+    k.locks.release(ptl);
+    return 0;
   }
   if (page >= 0) {
     const head = f.head(page);
     if (f.test(head, PG_anon) && (f.pageTest(page, PG_anon_exclusive) || canReuseAnonFolio(k, vma, head, swap))) {
       if (!f.pageTest(page, PG_anon_exclusive)) f.pageSet(page, PG_anon_exclusive, true);
-      if (unshare) return 0;
-      wpPageReuse(k, vma, addr, slot, orig);
+      if (!unshare) wpPageReuse(k, vma, addr, slot, orig);
+      k.locks.release(ptl);
       return 0;
     }
     f.ref(head);
   }
-  return wpPageCopy(k, mm, vma, addr, flags, slot, orig, page);
+  const saved = entryRegs(1);
+  saved[0] = orig[0]!;
+  saved[1] = orig[1]!;
+  k.locks.release(ptl);
+  return wpPageCopy(k, mm, vma, addr, flags, slot, saved, page);
 }
 
 /** wp_page_reuse: the same page, now young, dirty and writable. */
@@ -110,6 +117,16 @@ function wpPageCopy(k: Kernel, mm: Mm, vma: Vma, addr: number, flags: number, sl
     return VM_FAULT_OOM;
   }
   if (oldPage >= 0) f.copyContents(folio, oldPage, 1);
+  const ptl = k.tables.ptl(slot.tablePa);
+  k.locks.acquire(ptl);
+  b.getEntry(slot.table, slot.index, PTE, R, 2);
+  if (R[2] !== orig[0] || R[3] !== orig[1]) {
+    // The PTE changed while the lock was dropped: someone else resolved the fault.
+    k.locks.release(ptl);
+    folioPut(k, folio);
+    if (oldHead >= 0) folioPut(k, oldHead);
+    return 0;
+  }
   if (oldHead >= 0) {
     if (!f.test(oldHead, PG_anon)) {
       mm.addRss(f.test(oldHead, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES, -1);
@@ -132,10 +149,9 @@ function wpPageCopy(k: Kernel, mm: Mm, vma: Vma, addr: number, flags: number, sl
   k.rmap.addNewAnon(folio, vma, addr, PTE, true);
   k.lru.add(folio);
   b.setEntries(k.ptCtx, slot.table, slot.index, PTE, addr, R, 0, 1);
-  if (oldHead >= 0) {
-    k.rmap.remove(oldHead, oldPage, 1, PTE);
-    // The reference taken before copying, and the one this mapping held.
-    folioPut(k, oldHead, 2);
-  }
+  if (oldHead >= 0) k.rmap.remove(oldHead, oldPage, 1, PTE);
+  k.locks.release(ptl);
+  // The reference taken before copying, and the one this mapping held.
+  if (oldHead >= 0) folioPut(k, oldHead, 2);
   return 0;
 }

@@ -21,6 +21,9 @@ import type { Vma } from "../mm/vma";
 import type { HugeZap } from "../mm/zap";
 import { parseSize } from "../util/size";
 import { installChecker } from "../check/invariants";
+import { compactNode } from "../migrate/compaction";
+import { madvColdOrPageout, madvFree } from "../vmscan/madvise";
+import { directReclaim, kswapd, newScanControl, shrinkNode } from "../vmscan/shrink";
 import { getUserPages, releasePages, type GupResult, type HugeFollow, type LongtermMigrate } from "../gup/gup";
 import { dupMmap, type HugeCopy } from "../mm/fork";
 import { MigrateReason, finishMigration, migratePages, onNode, startMigration, type MigrationJob } from "../migrate/migrate";
@@ -132,6 +135,11 @@ export class Kernel {
     this.swap = new Swap(this, c.swapBytes / this.pageSize);
     this.pagecache = new PageCache(this);
     if (c.check) installChecker(this);
+    this.phys.slowpath = {
+      kswapd: (nid) => void kswapd(this, nid),
+      directReclaim: (nid) => directReclaim(this, nid),
+      compact: (nid, order) => compactNode(this, nid, order),
+    };
     this.fh = {
       doFault: (k, mm, vma, addr, flags, slot) => doFault(k, mm, vma, addr, flags, slot, (as, index, nid) => shmemSwapin(k, as, index, nid)),
       doSwapPage: (k, mm, vma, addr, flags, slot, orig) =>
@@ -263,6 +271,31 @@ export class Kernel {
   /** Finish a held migration: returns the folios moved. */
   finishMigration(job: MigrationJob): number {
     return this.op("migrate-finish", () => finishMigration(this, job));
+  }
+
+  /**
+   * Memory pressure: reclaim at least `nr` pages from node `nid` as direct
+   * reclaim would (shrink_node). Returns the pages reclaimed.
+   */
+  reclaim(nr: number, nid = 0): number {
+    return this.op("reclaim", () => shrinkNode(this, nid, newScanControl(nr, false)));
+  }
+
+  /** Run kswapd on a node until its zones are above their high watermarks. */
+  runKswapd(nid = 0): number {
+    return this.op("kswapd", () => kswapd(this, nid));
+  }
+
+  /** /proc/sys/vm/compact_memory: compact every zone. */
+  compactMemory(): void {
+    this.op("compact", () => {
+      for (const n of this.phys.nodes) compactNode(this, n.nid, -1);
+    });
+  }
+
+  /** MADV_COLD / MADV_PAGEOUT / MADV_FREE over a range of one VMA. */
+  get madviseReclaim(): { cold: typeof madvColdOrPageout; free: typeof madvFree } {
+    return { cold: madvColdOrPageout, free: madvFree };
   }
 
   /** The process exits: its whole address space is torn down. */

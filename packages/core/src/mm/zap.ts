@@ -2,7 +2,7 @@ import { PTE, SoftleafType, entryRegs, softleafIsMigration, softleafIsDevicePriv
 import { folioPut } from "../folio/put";
 import { normalPage } from "../fault/wp";
 import type { Kernel } from "../kernel/kernel";
-import { PG_anon, PG_referenced, PG_swapbacked } from "../phys/page-flags";
+import { PG_anon, PG_referenced, PG_swapbacked, PG_swapcache } from "../phys/page-flags";
 import { WALK_LEAF, WALK_OK, WALK_SOFTLEAF } from "../pgtable/walker";
 import { ModelBug } from "../util/errors";
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS } from "./counters";
@@ -97,6 +97,8 @@ function zapPteRange(k: Kernel, mm: Mm, vma: Vma, table: Uint32Array, tablePa: n
         }
         mm.addRss(mmCounter(k, head), -nr);
         k.rmap.remove(head, page, nr, PTE);
+        // free_swap_cache: an unmapped folio nobody's swap entry needs leaves the swap cache with the TLB batch.
+        if (f.test(head, PG_swapcache) && !f.mapped(head)) k.swap.folioFreeSwap(head);
         folioPut(k, head, nr);
         addr += nr * ps;
         i += nr;

@@ -293,6 +293,11 @@ export class PhysMem {
 
   /** free_unref_page / __free_pages_ok: back to the pcp head, or the buddy; drain a batch when over high. */
   freePages(pfn: number, order: number): void {
+    if (order > this.maxOrder) {
+      // free_contig_range: a block above MAX_PAGE_ORDER goes back as MAX_PAGE_ORDER blocks.
+      for (let i = 0; i < 2 ** order; i += 2 ** this.maxOrder) this.freePages(pfn + i, this.maxOrder);
+      return;
+    }
     const z = this.zoneOf(pfn);
     const mt = z.migratetypeOf(pfn);
     z.allocatedPages -= 2 ** order;

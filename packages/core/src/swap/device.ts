@@ -150,6 +150,12 @@ export class SwapDevice {
     if (!(off > 0 && off < this.pages) || this.map[off] === 0) throw new ModelBug(`swap slot ${off} of device ${this.type} is not in use`);
   }
 
+  /** Turn a slot just allocated with the cache flag into one entry reference and no cache (shmem swap-out). */
+  claim(off: number): void {
+    this.check(off);
+    this.map[off] = 1;
+  }
+
   /** Entries referencing the slot (swap_count), without the cache flag. */
   count(off: number): number {
     return this.map[off]! & 0xff;
