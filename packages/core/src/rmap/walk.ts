@@ -4,6 +4,7 @@ import type { Mm } from "../mm/mm";
 import type { Vma } from "../mm/vma";
 import { PG_anon } from "../phys/page-flags";
 import { Slot, WALK_LEAF, WALK_OK, WALK_SOFTLEAF } from "../pgtable/walker";
+import type { Lock } from "../util/locks";
 
 /** One mapping of a folio found by page_vma_mapped_walk. */
 export interface MappedAt {
@@ -35,21 +36,30 @@ export function rmapWalk(k: Kernel, head: number, visit: (m: MappedAt) => boolea
   const mapping = f.mapping(head);
   if (mapping === 0) return;
   const vmas: Vma[] = [];
+  let lock: Lock;
   if (f.test(head, PG_anon)) {
     const av = k.anonVmas.byId.get(mapping);
     if (av === undefined) return;
     for (const c of av.chains) vmas.push(c.vma);
+    lock = av.root.lock;
   } else {
     const as = k.files.get(mapping);
     if (as === undefined) return;
     for (const v of as.iMmap) vmas.push(v);
+    lock = as.iMmapLock;
   }
   const nr = f.nrPages(head);
   const index = f.index(head);
-  for (const vma of vmas) {
-    const mm = k.mms.get(vma.mmId);
-    if (mm === undefined) continue;
-    if (!pageVmaMappedWalk(k, mm, vma, match, index, nr, visit)) return;
+  // anon_vma_lock_read / i_mmap_lock_read for the whole walk.
+  k.locks.acquire(lock, true);
+  try {
+    for (const vma of vmas) {
+      const mm = k.mms.get(vma.mmId);
+      if (mm === undefined) continue;
+      if (!pageVmaMappedWalk(k, mm, vma, match, index, nr, visit)) return;
+    }
+  } finally {
+    k.locks.release(lock);
   }
 }
 

@@ -119,67 +119,68 @@ export function shrinkFolioList(k: Kernel, heads: readonly number[], sc: ScanCon
   const keep: number[] = [];
   for (const head of heads) {
     const nr = f.nrPages(head);
+    // folio_trylock: someone else working on the folio keeps it.
     if (f.test(head, PG_locked) || f.test(head, PG_unevictable)) {
       keep.push(head);
       continue;
     }
-    let ref = sc.ignoreReferences ? 0 : folioCheckReferences(k, head);
-    if (ref === FOLIOREF_ACTIVATE) {
-      f.set(head, PG_active);
-      k.events[EV.pgactivate]! += nr;
-      keep.push(head);
-      continue;
-    }
-    if (ref === FOLIOREF_KEEP) {
-      keep.push(head);
-      continue;
-    }
-    const anon = f.test(head, PG_anon);
-    const lazyfree = anon && !f.test(head, PG_swapbacked);
-    if (anon && !lazyfree && !f.test(head, PG_swapcache)) {
-      if (folioMaybeDmaPinned(k, head) || f.order(head) > 0 || !addToSwap(k, head)) {
-        f.set(head, PG_active);
-        k.events[EV.pgactivate]! += nr;
-        keep.push(head);
-        continue;
-      }
-    }
-    if (f.mapped(head) && !tryToUnmap(k, head)) {
-      f.set(head, PG_active);
-      k.events[EV.pgactivate]! += nr;
-      keep.push(head);
-      continue;
-    }
-    if (f.test(head, PG_dirty) && !lazyfree) {
-      if (f.test(head, PG_swapcache)) swapWritepage(k, head);
-      else if (!anon) {
-        const as = k.files.get(f.mapping(head));
-        if (as !== undefined && as.shmem) {
-          if (!shmemWriteout(k, head)) {
-            keep.push(head);
-            continue;
-          }
-          finishFree(k, head, nr, sc, false);
-          reclaimed += nr;
-          continue;
-        }
-        if (as !== undefined) k.pagecache.writeback(as, head);
-      }
-    }
-    if (ref === FOLIOREF_RECLAIM_CLEAN && f.test(head, PG_dirty)) {
-      keep.push(head);
-      continue;
-    }
-    // __remove_mapping: only the isolation reference and the cache's may remain.
-    if (!removeMapping(k, head)) {
-      keep.push(head);
-      continue;
-    }
-    finishFree(k, head, nr, sc, anon);
-    reclaimed += nr;
+    f.set(head, PG_locked);
+    const r = shrinkOne(k, head, nr, sc, keep);
+    // A kept folio is unlocked before it goes back; a freed one lost its flags with it.
+    if (r === 0) f.clear(head, PG_locked);
+    reclaimed += r;
   }
   putbackAll(k, keep);
   return reclaimed;
+}
+
+/** One folio of shrink_folio_list, locked: returns the pages freed (0 when it went to `keep`). */
+function shrinkOne(k: Kernel, head: number, nr: number, sc: ScanControl, keep: number[]): number {
+  const f = k.folios;
+  const activate = () => {
+    f.set(head, PG_active);
+    k.events[EV.pgactivate]! += nr;
+    keep.push(head);
+    return 0;
+  };
+  const ref = sc.ignoreReferences ? 0 : folioCheckReferences(k, head);
+  if (ref === FOLIOREF_ACTIVATE) return activate();
+  if (ref === FOLIOREF_KEEP) {
+    keep.push(head);
+    return 0;
+  }
+  const anon = f.test(head, PG_anon);
+  const lazyfree = anon && !f.test(head, PG_swapbacked);
+  if (anon && !lazyfree && !f.test(head, PG_swapcache)) {
+    if (folioMaybeDmaPinned(k, head) || f.order(head) > 0 || !addToSwap(k, head)) return activate();
+  }
+  if (f.mapped(head) && !tryToUnmap(k, head)) return activate();
+  if (f.test(head, PG_dirty) && !lazyfree) {
+    if (f.test(head, PG_swapcache)) swapWritepage(k, head);
+    else if (!anon) {
+      const as = k.files.get(f.mapping(head));
+      if (as !== undefined && as.shmem) {
+        if (!shmemWriteout(k, head)) {
+          keep.push(head);
+          return 0;
+        }
+        finishFree(k, head, nr, sc, false);
+        return nr;
+      }
+      if (as !== undefined) k.pagecache.writeback(as, head);
+    }
+  }
+  if (ref === FOLIOREF_RECLAIM_CLEAN && f.test(head, PG_dirty)) {
+    keep.push(head);
+    return 0;
+  }
+  // __remove_mapping: only the isolation reference and the cache's may remain.
+  if (!removeMapping(k, head)) {
+    keep.push(head);
+    return 0;
+  }
+  finishFree(k, head, nr, sc, anon);
+  return nr;
 }
 
 /** __remove_mapping: take the folio out of the swap cache or page cache if nothing else holds it. */
@@ -200,7 +201,7 @@ function removeMapping(k: Kernel, head: number): boolean {
 /** The folio is gone from every cache and mapping: drop the isolation reference (freeing it) and count it. */
 function finishFree(k: Kernel, head: number, nr: number, sc: ScanControl, anon: boolean): void {
   const f = k.folios;
-  f.clear(head, PG_isolated);
+  f.clear(head, PG_isolated | PG_locked);
   isolatedStat(k, head, -1);
   folioPut(k, head, 1);
   k.events[sc.kswapd ? EV.pgsteal_kswapd : EV.pgsteal_direct]! += nr;
