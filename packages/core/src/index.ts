@@ -1,3 +1,34 @@
+// The kernel object and its configuration.
+export { Kernel, type TlbStats, type CoreFlushReason } from "./kernel/kernel";
+export { resolveConfig, type KernelConfig, type ResolvedConfig } from "./kernel/config";
+
+// Address spaces, VMAs and the system calls on them.
+export { Mm, MMF_HAS_PINNED, MMF_DISABLE_THP, MMF_VM_HUGEPAGE } from "./mm/mm";
+export { Vma, type VmaKind } from "./mm/vma";
+export * from "./mm/vm-flags";
+export * from "./mm/counters";
+export { ERRNO, sysOk, sysErr, hex, type Errno, type SysOk, type SysErr, type SysResult } from "./mm/errno";
+export { sysMmap, sysMunmap, sysMprotect, sysMremap, sysMadvise } from "./mm/syscalls";
+export { MAP_DROPPABLE, MAP_GROWSDOWN, MAP_LOCKED, MAP_HUGETLB, MAP_STACK, type MmapArgs, type MmapDone } from "./mm/mmap";
+export { MADV_HWPOISON, MADV_SOFT_OFFLINE, MADV_GUARD_INSTALL, MADV_GUARD_REMOVE, type MadviseReclaimOps, type MadviseLockMode } from "./mm/madvise";
+export { defaultHugeVmaOps, type HugeVmaOps } from "./mm/huge-vma-ops";
+export { MMAP_MIN_ADDR, defaultAlignFor, type AlignFor } from "./mm/unmapped-area";
+export { zapPageRange, mmCounter, type HugeZap, type ZapDetails } from "./mm/zap";
+export { GUP_PIN_COUNTING_BIAS, folioMaybeDmaPinned, type HugeCopy } from "./mm/fork";
+export type { TouchResult } from "./mm/touch";
+
+// Faults, GUP, migration.
+export * from "./fault/codes";
+export type { FaultHandlers } from "./fault/handle";
+export { FOLL_WRITE, FOLL_GET, FOLL_FORCE, FOLL_NOFAULT, FOLL_ANON, FOLL_LONGTERM, FOLL_REMOTE, FOLL_PIN, type GupResult, type HugeFollow, type LongtermMigrate } from "./gup/gup";
+export { MigrateReason, type MigrationJob, type NewFolio } from "./migrate/migrate";
+
+// Files and reverse maps.
+export { AddressSpace } from "./file/address-space";
+export { Rmap, type DeferredSplitHook } from "./rmap/rmap";
+export { rmapWalk, pageVmaMappedWalk, type MappedAt } from "./rmap/walk";
+
+// Physical memory, folios and page tables.
 export * from "./phys/gfp";
 export * from "./phys/migratetype";
 export * from "./phys/page-flags";
@@ -8,7 +39,17 @@ export { Folios } from "./folio/folios";
 export { mixTag } from "./folio/contents";
 export * from "./folio/lru";
 export { PageTables, type TableInfo } from "./pgtable/tables";
+export { Walker, Slot, WALK_OK, WALK_NONE, WALK_ENOMEM, WALK_LEAF, WALK_SOFTLEAF, WALK_BAD, type WalkStatus } from "./pgtable/walker";
+
+// Counters and the kernel's report views.
 export * from "./stats/counters";
+export * from "./stats/meminfo";
+export * from "./stats/vmstat";
+export * from "./stats/smaps";
+
+// Checking.
+export { checkInvariants, installChecker, InvariantViolation, type Violation } from "./check/invariants";
+export { Lock, LockTracker, type LockRank, type LockClass } from "./util/locks";
 export { ModelInputError, ModelBug } from "./util/errors";
 export { parseSize, formatSize } from "./util/size";
 export { Rng } from "./util/rng";

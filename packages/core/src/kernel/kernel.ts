@@ -20,6 +20,13 @@ import { peekTag, touchRange, type TouchResult } from "../mm/touch";
 import type { Vma } from "../mm/vma";
 import type { HugeZap } from "../mm/zap";
 import { parseSize } from "../util/size";
+import type { SysResult } from "../mm/errno";
+import { defaultHugeVmaOps, type HugeVmaOps } from "../mm/huge-vma-ops";
+import type { MadviseReclaimOps } from "../mm/madvise";
+import type { MmapArgs } from "../mm/mmap";
+import { sysMadvise, sysMmap, sysMprotect, sysMremap, sysMunmap } from "../mm/syscalls";
+import type { AlignFor } from "../mm/unmapped-area";
+import { releaseAnonShmem } from "../mm/vma-ops";
 import { installChecker } from "../check/invariants";
 import { compactNode } from "../migrate/compaction";
 import { madvColdOrPageout, madvFree } from "../vmscan/madvise";
@@ -40,8 +47,11 @@ import { resolveConfig, type KernelConfig, type ResolvedConfig } from "./config"
 export interface TlbStats {
   flushes: number;
   pages: number;
-  readonly byReason: Map<TlbFlushReason | "munmap" | "mprotect" | "cow" | "reclaim" | "migrate", number>;
+  readonly byReason: Map<TlbFlushReason | CoreFlushReason, number>;
 }
+
+/** Why the core itself flushes a range (the arch helpers report their own reasons). */
+export type CoreFlushReason = "munmap" | "mprotect" | "mremap" | "cow" | "reclaim" | "migrate" | "split";
 
 /**
  * One modelled machine running one kernel: physical memory, the page
@@ -88,6 +98,17 @@ export class Kernel {
   /** Following a huge leaf in GUP: installed by the huge-page layer. */
   hugeFollow: HugeFollow = () => {
     throw new ModelBug("GUP met a huge leaf, but no huge-page layer is installed");
+  };
+  /** mprotect / mremap / VMA-boundary handling of huge entries: installed by the huge-page layer. */
+  hugeVmaOps: HugeVmaOps = defaultHugeVmaOps;
+  /** THP alignment of get_unmapped_area; undefined means the kernel's PMD rule (the huge-page layer widens it to PUD). */
+  alignFor: AlignFor | undefined = undefined;
+  /** The advice madvise hands to reclaim and khugepaged. */
+  madviseOps: MadviseReclaimOps = {
+    free: (k, mm, vma, start, end) => (madvFree(k, mm, vma, start, end), 0),
+    pageout: (k, mm, vma, start, end) => (madvColdOrPageout(k, mm, vma, start, end, true), 0),
+    cold: (k, mm, vma, start, end) => (madvColdOrPageout(k, mm, vma, start, end, false), 0),
+    collapse: () => "EINVAL",
   };
   /** Migrating pages out of ZONE_MOVABLE before a long-term pin (migrate_longterm_unpinnable_folios). */
   longtermMigrate: LongtermMigrate = (k, heads) => {
@@ -189,7 +210,7 @@ export class Kernel {
   }
 
   /** Record a TLB flush the core issues itself (munmap, mprotect, COW, reclaim, migration). */
-  flushTlb(start: number, end: number, reason: "munmap" | "mprotect" | "cow" | "reclaim" | "migrate"): void {
+  flushTlb(start: number, end: number, reason: CoreFlushReason): void {
     this.tlb.flushes++;
     this.tlb.pages += (end - start) / this.pageSize;
     this.tlb.byReason.set(reason, (this.tlb.byReason.get(reason) ?? 0) + 1);
@@ -293,9 +314,29 @@ export class Kernel {
     });
   }
 
-  /** MADV_COLD / MADV_PAGEOUT / MADV_FREE over a range of one VMA. */
-  get madviseReclaim(): { cold: typeof madvColdOrPageout; free: typeof madvFree } {
-    return { cold: madvColdOrPageout, free: madvFree };
+  /** mmap(2): the mapped address, or the errno and why. */
+  mmap(mm: Mm, args: MmapArgs): SysResult<number> {
+    return sysMmap(this, mm, args);
+  }
+
+  /** munmap(2). */
+  munmap(mm: Mm, addr: number, len: number): SysResult<0> {
+    return sysMunmap(this, mm, addr, len);
+  }
+
+  /** mprotect(2) with PROT_* `prot`. */
+  mprotect(mm: Mm, addr: number, len: number, prot: number): SysResult<0> {
+    return sysMprotect(this, mm, addr, len, prot);
+  }
+
+  /** mremap(2) with MREMAP_* `flags`: the mapping's new address. */
+  mremap(mm: Mm, oldAddr: number, oldLen: number, newLen: number, flags: number, newAddr = 0): SysResult<number> {
+    return sysMremap(this, mm, oldAddr, oldLen, newLen, flags, newAddr);
+  }
+
+  /** madvise(2) with MADV_* `advice`. */
+  madvise(mm: Mm, addr: number, len: number, advice: number): SysResult<0> {
+    return sysMadvise(this, mm, addr, len, advice, this.madviseOps);
   }
 
   /** The process exits: its whole address space is torn down. */
@@ -313,7 +354,10 @@ export class Kernel {
 
   /** @internal Take a file VMA out of its mapping's i_mmap. */
   unlinkFileVma(v: Vma): void {
-    v.file?.iMmap.delete(v);
+    if (v.file === null) return;
+    v.file.iMmap.delete(v);
+    // Shared anonymous memory's shmem file goes with its last mapping.
+    releaseAnonShmem(this, v.file);
   }
 
   /**

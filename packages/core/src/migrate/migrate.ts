@@ -318,6 +318,8 @@ function migrateMapping(k: Kernel, src: number, dst: number): void {
     if (f.test(dst, PG_swapcache)) {
       from[NS.nr_swapcached]! -= nr;
       to[NS.nr_swapcached]! += nr;
+      from[NS.nr_file_pages]! -= nr;
+      to[NS.nr_file_pages]! += nr;
     }
     if (!f.test(dst, PG_anon) && f.mapping(dst) !== 0) {
       from[NS.nr_file_pages]! -= nr;

@@ -3,6 +3,7 @@ import { ModelBug } from "../util/errors";
 import { NR_MM_COUNTERS } from "./counters";
 import { freePgdRange } from "./free-pgtables";
 import type { Mm } from "./mm";
+import type { Vma } from "./vma";
 import { zapPageRange, type HugeZap } from "./zap";
 
 /**
@@ -10,7 +11,7 @@ import { zapPageRange, type HugeZap } from "./zap";
  * maps, and give back the page-table root. Afterwards the mm holds nothing:
  * no rss, no swap entries, no tables.
  */
-export function exitMmap(k: Kernel, mm: Mm, hugeZap: HugeZap, unlinkFile: (vma: import("./vma").Vma) => void): void {
+export function exitMmap(k: Kernel, mm: Mm, hugeZap: HugeZap, unlinkFile: (vma: Vma) => void): void {
   if (mm.exited) throw new ModelBug(`mm ${mm.id} exited twice`);
   k.locks.acquire(mm.mmapLock);
   try {

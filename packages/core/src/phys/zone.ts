@@ -57,7 +57,8 @@ export class Zone {
     this.heads = new Int32Array(n).fill(-1);
     this.tails = new Int32Array(n).fill(-1);
     this.nrFree = new Int32Array(n);
-    this.pcp = new PerCpuPages(zoneBatchsize(this.managedPages, opts.pageSize), memmap.pbOrder);
+    // zone_set_pageset_high_and_batch: a zone too small for a batch still gets one.
+    this.pcp = new PerCpuPages(Math.max(1, zoneBatchsize(this.managedPages, opts.pageSize)), memmap.pbOrder);
   }
 
   get spannedPages(): number {

@@ -53,7 +53,9 @@ export class Rmap {
     const av = vma.anonVma;
     if (av === null) throw new ModelBug(`folio_add_new_anon_rmap on VMA #${vma.id} without an anon_vma`);
     this.f.set(head, PG_swapbacked);
-    this.setAnon(head, vma, addr, av.id);
+    // A folio that may be mapped elsewhere too (swap-in of a shared swap entry) must point to the
+    // oldest anon_vma, the root, whose walks reach every VMA of the fork tree.
+    this.setAnon(head, vma, addr, exclusive ? av.id : av.root.id);
     const id = this.f.lid(head);
     if (id === 0) {
       this.f.addPageMapcount(head, 1, 1);

@@ -39,7 +39,10 @@ export class Swap {
     f.ref(head, nr);
     f.set(head, PG_swapcache);
     this.slotOf.set(head, off);
-    this.k.phys.nodeStats(this.k.phys.nidOf(head))[NS.nr_swapcached]! += nr;
+    // NR_FILE_PAGES counts the swap cache too (meminfo's Cached subtracts it again).
+    const st = this.k.phys.nodeStats(this.k.phys.nidOf(head));
+    st[NS.nr_swapcached]! += nr;
+    st[NS.nr_file_pages]! += nr;
   }
 
   /** delete_from_swap_cache: the folio leaves the cache and drops the cache's references. */
@@ -52,7 +55,9 @@ export class Swap {
     dev.deleteFromCache(off, nr);
     this.slotOf.delete(head);
     f.clear(head, PG_swapcache);
-    this.k.phys.nodeStats(this.k.phys.nidOf(head))[NS.nr_swapcached]! -= nr;
+    const st = this.k.phys.nodeStats(this.k.phys.nidOf(head));
+    st[NS.nr_swapcached]! -= nr;
+    st[NS.nr_file_pages]! -= nr;
     folioPut(this.k, head, nr);
   }
 

@@ -12,6 +12,7 @@ import { PG_swapbacked } from "../phys/page-flags";
 import { EV, NS } from "../stats/counters";
 import { insertAnonVma } from "../testing/vma";
 import { allocContig } from "../migrate/contig";
+import { madvColdOrPageout, madvFree } from "./madvise";
 
 const MiB = 2 ** 20;
 const BASE = 0x4000_0000;
@@ -39,7 +40,7 @@ for (const [name, make] of BACKENDS) {
       const vma = insertAnonVma(k, mm, BASE, 64 * ps);
       k.touch(mm, BASE, 64 * ps, true, 21);
       const tags = Array.from({ length: 64 }, (_, i) => k.peek(mm, BASE + i * ps));
-      const freed = k.madviseReclaim.cold(k, mm, vma, BASE, BASE + 64 * ps, true);
+      const freed = madvColdOrPageout(k, mm, vma, BASE, BASE + 64 * ps, true);
       expect(freed).toBe(64);
       expect(mm.rss[MM_ANONPAGES]).toBe(0);
       expect(mm.rss[MM_SWAPENTS]).toBe(64);
@@ -64,7 +65,7 @@ for (const [name, make] of BACKENDS) {
       const vma = insertAnonVma(k, mm, BASE, 8 * ps);
       k.touch(mm, BASE, 8 * ps, true, 4);
       const tag = k.peek(mm, BASE);
-      k.madviseReclaim.cold(k, mm, vma, BASE, BASE + 8 * ps, true);
+      madvColdOrPageout(k, mm, vma, BASE, BASE + 8 * ps, true);
       const child = k.fork(mm)!;
       expect(child.rss[MM_SWAPENTS]).toBe(8);
       const off = k.swap.device!;
@@ -104,7 +105,7 @@ for (const [name, make] of BACKENDS) {
       const mm = k.createMm();
       const vma = insertAnonVma(k, mm, BASE, 16 * ps);
       k.touch(mm, BASE, 16 * ps, true, 2);
-      k.madviseReclaim.free(k, mm, vma, BASE, BASE + 16 * ps);
+      madvFree(k, mm, vma, BASE, BASE + 16 * ps);
       expect(k.events[EV.pglazyfree]).toBe(16);
       expect(k.phys.nodeStats(0)[NS.nr_inactive_file]).toBe(16);
       // Write two pages again: they must survive.
@@ -168,7 +169,7 @@ describe("compaction and contiguous allocation", () => {
     const pages = 16000;
     insertAnonVma(k, mm, BASE, pages * 4096);
     expect(k.touch(mm, BASE, pages * 4096, true, 1).error).toBe(0);
-    for (let i = 0; i < pages; i += 2) k.madviseReclaim.free(k, mm, mm.vmas.lookup(BASE)!, BASE + i * 4096, BASE + (i + 1) * 4096);
+    for (let i = 0; i < pages; i += 2) madvFree(k, mm, mm.vmas.lookup(BASE)!, BASE + i * 4096, BASE + (i + 1) * 4096);
     k.reclaim(pages);
     k.phys.drainPcp();
     const before = k.phys.zones[0]!.largestFreeOrder();
