@@ -1,11 +1,13 @@
-import { PTE, SoftleafType, entryRegs, softleafIsMigration, softleafPfn, softleafTypeOf } from "@hugemm/arch";
+import { PMD, PTE, PUD, SoftleafType, entryRegs, softleafIsMigration, softleafPfn, softleafTypeOf } from "@hugemm/arch";
 import { LRU_NAMES, NR_LRU_LISTS } from "../folio/lru";
 import type { Kernel } from "../kernel/kernel";
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS, NR_MM_COUNTERS } from "../mm/counters";
 import type { Mm } from "../mm/mm";
-import { PG_anon, PG_isolated, PG_locked, PG_lru, PG_swapbacked, PG_swapcache } from "../phys/page-flags";
+import { PG_anon, PG_anon_exclusive, PG_isolated, PG_locked, PG_lru, PG_partially_mapped, PG_swapbacked, PG_swapcache } from "../phys/page-flags";
+import { depositKey } from "../huge/deposit";
+import { MMF_HUGE_ZERO_FOLIO } from "../mm/mm";
 import { rmapWalk } from "../rmap/walk";
-import { NS } from "../stats/counters";
+import { MS, MTHP_MAX_ORDER, MTHP_STRIDE, NS } from "../stats/counters";
 
 /** One broken invariant: where it was found and what was expected. */
 export interface Violation {
@@ -39,6 +41,12 @@ interface Seen {
   readonly swapRefs: Map<number, number>;
   /** Tables reached from roots. */
   readonly tables: Set<number>;
+  /** Deposit stacks the huge entries found should hold, by key: deposits per PMD table; 1 per PUD entry that has one. */
+  readonly depositsWanted: Map<number, number>;
+  /** Mappings of each large folio per mm (head -> mm id -> mappings). */
+  readonly perMm: Map<number, Map<number, number>>;
+  /** Mms mapping the huge zero folio. */
+  readonly hugeZeroMms: Set<number>;
 }
 
 /**
@@ -49,9 +57,10 @@ interface Seen {
 export function checkInvariants(k: Kernel, op: string): Violation[] {
   const out: Violation[] = [];
   const v = (check: string, message: string, extra: Partial<Violation> = {}) => out.push({ op, check, message, ...extra });
-  const seen: Seen = { pteMaps: new Map(), entireMaps: new Map(), swapRefs: new Map(), tables: new Set() };
+  const seen: Seen = { pteMaps: new Map(), entireMaps: new Map(), swapRefs: new Map(), tables: new Set(), depositsWanted: new Map(), perMm: new Map(), hugeZeroMms: new Set() };
   for (const mm of k.mms.values()) walkMm(k, mm, seen, v);
   checkTables(k, seen, v);
+  checkDeposits(k, seen, v);
   checkFolios(k, seen, v);
   checkSwap(k, seen, v);
   checkCounters(k, v);
@@ -90,8 +99,24 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
       }
       const vma = mm.vmas.lookup(addr);
       if (vma === undefined) v("pgtable", `entry at 0x${addr.toString(16)} lies outside every VMA`, { mm: mm.id, addr });
-      if (b.present(R, 0, t.level) || (t.level !== PTE && b.leaf(R, 0, t.level))) {
+      const huge = t.level !== PTE;
+      // Anonymous huge entries (leaves, the huge zero folio, PMD softleaves) keep tables for their split.
+      if (huge && vma?.isAnonymous) {
+        const key = depositKey(k, t.level, pa, i);
+        if (t.level === PUD) {
+          if (k.tables.depositCount(key) > 0) seen.depositsWanted.set(key, 1);
+        } else {
+          seen.depositsWanted.set(key, (seen.depositsWanted.get(key) ?? 0) + 1);
+        }
+      }
+      if (b.present(R, 0, t.level) || (huge && b.leaf(R, 0, t.level))) {
         const pfn = b.pfn(R, 0, t.level);
+        if (k.hugeZero.is(pfn)) {
+          if (b.write(R, 0, t.level)) v("zero-page", `the huge zero folio is mapped writable at 0x${addr.toString(16)}`, { mm: mm.id, addr });
+          if (t.level !== PMD) v("zero-page", `the huge zero folio is mapped at level ${t.level} at 0x${addr.toString(16)}`, { mm: mm.id, addr });
+          seen.hugeZeroMms.add(mm.id);
+          continue;
+        }
         if (b.special(R, 0, t.level) || pfn === k.zeroPfn) {
           if (pfn === k.zeroPfn && b.write(R, 0, t.level)) v("zero-page", `the zero page is mapped writable at 0x${addr.toString(16)}`, { mm: mm.id, addr });
           continue;
@@ -101,9 +126,23 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
           v("mapping", `0x${addr.toString(16)} maps free page ${pfn}`, { mm: mm.id, addr, pfn });
           continue;
         }
-        const pages = t.level === PTE ? 1 : k.pagesAt(t.level);
-        if (t.level === PTE) seen.pteMaps.set(pfn, (seen.pteMaps.get(pfn) ?? 0) + 1);
-        else seen.entireMaps.set(head, (seen.entireMaps.get(head) ?? 0) + 1);
+        const pages = huge ? k.pagesAt(t.level) : 1;
+        if (huge) {
+          if (head !== pfn || f.nrPages(head) !== pages) v("mapping", `a level-${t.level} entry at 0x${addr.toString(16)} maps pfn ${pfn}, not a whole folio of ${pages} pages`, { mm: mm.id, addr, pfn });
+          seen.entireMaps.set(head, (seen.entireMaps.get(head) ?? 0) + 1);
+        } else {
+          seen.pteMaps.set(pfn, (seen.pteMaps.get(pfn) ?? 0) + 1);
+        }
+        if (f.order(head) > 0) {
+          let m = seen.perMm.get(head);
+          if (m === undefined) seen.perMm.set(head, (m = new Map()));
+          m.set(mm.id, (m.get(mm.id) ?? 0) + 1);
+        }
+        const anon = f.test(head, PG_anon);
+        // A writable anonymous mapping is always of an exclusive page (the head page for a huge one).
+        if (anon && b.write(R, 0, t.level) && !f.pageTest(pfn, PG_anon_exclusive)) {
+          v("anon-exclusive", `0x${addr.toString(16)} maps page ${pfn} writable but it is not PageAnonExclusive`, { mm: mm.id, addr, pfn });
+        }
         rss[counterOf(k, head)]! += pages;
         continue;
       }
@@ -126,7 +165,13 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
   for (let c = 0; c < NR_MM_COUNTERS; c++) {
     if (rss[c] !== mm.rss[c]) v("rss", `mm ${mm.id} rss counter ${c} is ${mm.rss[c]} but its tables map ${rss[c]}`, { mm: mm.id, expected: rss[c], found: mm.rss[c] });
   }
-  if (tables !== mm.pgtablePages) v("pgtable", `mm ${mm.id} counts ${mm.pgtablePages} table pages but reaches ${tables}`, { mm: mm.id, expected: tables, found: mm.pgtablePages });
+  let deposited = 0;
+  for (const info of k.tables.info.values()) if (info.deposited && info.mm === mm.id) deposited++;
+  if (tables + deposited !== mm.pgtablePages) {
+    v("pgtable", `mm ${mm.id} counts ${mm.pgtablePages} table pages but reaches ${tables} and has ${deposited} deposited`, { mm: mm.id, expected: tables + deposited, found: mm.pgtablePages });
+  }
+  const zeroFlag = (mm.flags & MMF_HUGE_ZERO_FOLIO) !== 0;
+  if (seen.hugeZeroMms.has(mm.id) && !zeroFlag) v("zero-page", `mm ${mm.id} maps the huge zero folio without holding a reference`, { mm: mm.id });
 }
 
 function counterOf(k: Kernel, head: number): number {
@@ -146,6 +191,38 @@ function checkTables(k: Kernel, seen: Seen, v: Report): void {
   }
 }
 
+/**
+ * Deposited page tables: every anonymous huge PMD entry has one PTE table on
+ * its PMD table's stack, a PUD THP that was given tables has one PMD table
+ * holding a PTE table per PMD entry, and no stack belongs to nothing.
+ */
+function checkDeposits(k: Kernel, seen: Seen, v: Report): void {
+  for (const [key, want] of seen.depositsWanted) {
+    const have = k.tables.depositCount(key);
+    if (have !== want) v("deposit", `deposit stack at 0x${key.toString(16)} holds ${have} tables, its huge entries need ${want}`, { expected: want, found: have });
+  }
+  const perPmd = tableEntriesOf(k, PMD);
+  for (const [key, stack] of k.tables.allDeposits()) {
+    if (stack.length === 0) continue;
+    if (seen.depositsWanted.has(key)) {
+      for (const pa of stack) {
+        const info = k.tables.info.get(pa);
+        if (info?.level === PMD && k.tables.depositCount(pa) !== perPmd) {
+          v("deposit", `a PUD's deposited PMD table 0x${pa.toString(16)} holds ${k.tables.depositCount(pa)} PTE tables, not ${perPmd}`);
+        }
+      }
+      continue;
+    }
+    const info = k.tables.info.get(key);
+    if (info !== undefined && info.deposited && info.level === PMD) continue;
+    v("deposit", `deposit stack at 0x${key.toString(16)} (${stack.length} tables) belongs to no huge entry`);
+  }
+}
+
+function tableEntriesOf(k: Kernel, level: number): number {
+  return k.geometry.tables.find((t) => t.level === level)?.entries ?? 0;
+}
+
 /** Mapcounts, refcounts, LRU and cache membership of every folio. */
 function checkFolios(k: Kernel, seen: Seen, v: Report): void {
   const f = k.folios;
@@ -163,9 +240,32 @@ function checkFolios(k: Kernel, seen: Seen, v: Report): void {
       if (n !== vec.nrFolios[l]) v("lru", `node ${vec.nid} ${LRU_NAMES[l]} counts ${vec.nrFolios[l]} folios but holds ${n}`);
     }
   }
+  const hz = k.hugeZero;
+  if (hz.pfn >= 0) {
+    let mms = 0;
+    for (const mm of k.mms.values()) if (mm.flags & MMF_HUGE_ZERO_FOLIO) mms++;
+    if (hz.refcount !== 1 + mms) v("zero-page", `huge_zero_refcount is ${hz.refcount}, expected 1 + ${mms} mms`, { expected: 1 + mms, found: hz.refcount });
+  }
+  const nrAnon = new Map<number, number>();
+  const nrPartial = new Map<number, number>();
+  const queued = new Set(k.deferredSplit.heads());
   for (const head of f.heads()) {
     const nr = f.nrPages(head);
     const order = f.order(head);
+    if (hz.is(head)) {
+      const want = 1 + (k.heldRefs.get(head) ?? 0);
+      if (f.refcount(head) !== want) v("refcount", `the huge zero folio has refcount ${f.refcount(head)}, expected ${want}`, { pfn: head, expected: want, found: f.refcount(head) });
+      continue;
+    }
+    if (order > 0 && f.test(head, PG_anon)) {
+      nrAnon.set(order, (nrAnon.get(order) ?? 0) + 1);
+      if (f.test(head, PG_partially_mapped)) {
+        nrPartial.set(order, (nrPartial.get(order) ?? 0) + 1);
+        if (!queued.has(head)) v("deferred-split", `partially mapped folio ${head} is not on the deferred split queue`, { pfn: head });
+      }
+    }
+    if (queued.has(head) && (order <= 1 || !f.test(head, PG_anon))) v("deferred-split", `folio ${head} of order ${order} is on the deferred split queue`, { pfn: head });
+    queued.delete(head);
     let pteMaps = 0;
     let pagesMapped = 0;
     for (let i = 0; i < nr; i++) {
@@ -208,6 +308,40 @@ function checkFolios(k: Kernel, seen: Seen, v: Report): void {
       const off = k.swap.slotOf.get(head);
       if (off === undefined || k.swap.device?.lookup(off) !== head) v("swap", `folio ${head} has PG_swapcache but is not in the swap cache`, { pfn: head });
     }
+    if (order > 0 && mappings > 0) checkPerMm(k, head, seen, v);
+    if (flags & PG_anon) checkExclusive(k, head, nr, entire, seen, v);
+  }
+  for (const head of queued) v("deferred-split", `the deferred split queue holds ${head}, which is no folio`, { pfn: head });
+  for (let order = 1; order <= MTHP_MAX_ORDER; order++) {
+    const a = k.mthpStats[order * MTHP_STRIDE + MS.nr_anon]!;
+    const p = k.mthpStats[order * MTHP_STRIDE + MS.nr_anon_partially_mapped]!;
+    if (a !== (nrAnon.get(order) ?? 0)) v("counters", `order-${order} nr_anon is ${a} but ${nrAnon.get(order) ?? 0} anonymous folios of that order exist`);
+    if (p !== (nrPartial.get(order) ?? 0)) v("counters", `order-${order} nr_anon_partially_mapped is ${p} but ${nrPartial.get(order) ?? 0} such folios are partially mapped`);
+  }
+}
+
+/** CONFIG_MM_ID: the per-mm slots and the shared bit agree with who maps the folio. */
+function checkPerMm(k: Kernel, head: number, seen: Seen, v: Report): void {
+  const m = seen.perMm.get(head);
+  if (m === undefined) return;
+  const L = k.folios.large;
+  const r = k.folios.lid(head) - 1;
+  if (m.size > 1 && !k.rmap.maybeMappedShared(head)) v("mapcount", `folio ${head} is mapped by ${m.size} processes but not maybe-mapped-shared`, { pfn: head });
+  if (m.size === 1) {
+    const [[mm, n]] = [...m.entries()] as [[number, number]];
+    const slot = L.mmId0[r] === mm ? L.mmMapcount0[r] : L.mmId1[r] === mm ? L.mmMapcount1[r] : -1;
+    if (slot !== n) v("mapcount", `folio ${head}: mm ${mm} maps it ${n} times but its per-mm slot says ${slot}`, { pfn: head, expected: n, found: slot });
+    if (L.mmShared[r] !== 0) v("mapcount", `folio ${head} is mapped by one process only but marked shared`, { pfn: head });
+  }
+}
+
+/** PageAnonExclusive: an exclusive page is mapped at most once (a huge mapping counts on its head page). */
+function checkExclusive(k: Kernel, head: number, nr: number, entire: number, seen: Seen, v: Report): void {
+  const f = k.folios;
+  for (let i = 0; i < nr; i++) {
+    if (!f.pageTest(head + i, PG_anon_exclusive)) continue;
+    const maps = (seen.pteMaps.get(head + i) ?? 0) + (i === 0 ? entire : entire > 0 ? 1 : 0);
+    if (maps > 1) v("anon-exclusive", `page ${head + i} is PageAnonExclusive but mapped ${maps} times`, { pfn: head + i });
   }
 }
 
@@ -231,14 +365,22 @@ function checkCounters(k: Kernel, v: Report): void {
   const nodes = k.phys.nodes.length;
   const anon = new Float64Array(nodes);
   const mapped = new Float64Array(nodes);
+  const anonThp = new Float64Array(nodes);
+  const anonPudThp = new Float64Array(nodes);
   const lru = Array.from({ length: nodes }, () => new Float64Array(NR_LRU_LISTS));
   for (const head of f.heads()) {
     const nid = k.phys.nidOf(head);
     const nr = f.nrPages(head);
     const id = f.lid(head);
     const mappedPages = id === 0 ? (f.pageMapcount(head) > 0 ? 1 : 0) : f.large.entireMapcount[id - 1]! > 0 ? nr : f.large.nrPagesMapped[id - 1]!;
-    if (f.test(head, PG_anon)) anon[nid]! += mappedPages;
-    else mapped[nid]! += mappedPages;
+    if (f.test(head, PG_anon)) {
+      anon[nid]! += mappedPages;
+      if (id !== 0 && f.large.entireMapcount[id - 1]! > 0) {
+        const order = f.order(head);
+        if (order === k.thp.pmdOrder) anonThp[nid]! += nr;
+        else if (order === k.thp.pudOrder) anonPudThp[nid]! += nr;
+      }
+    } else mapped[nid]! += mappedPages;
     if (f.test(head, PG_lru)) lru[nid]![k.lru.listOf(head)]! += nr;
   }
   const lruStat = [NS.nr_inactive_anon, NS.nr_active_anon, NS.nr_inactive_file, NS.nr_active_file, NS.nr_unevictable];
@@ -251,6 +393,8 @@ function checkCounters(k: Kernel, v: Report): void {
     const st = k.phys.nodeStats(n);
     statTables += st[NS.nr_page_table_pages]!;
     if (st[NS.nr_anon_pages] !== anon[n]) v("counters", `node ${n} nr_anon_pages ${st[NS.nr_anon_pages]} but ${anon[n]} anon pages are mapped`, { expected: anon[n], found: st[NS.nr_anon_pages] });
+    if (st[NS.nr_anon_transparent_hugepages] !== anonThp[n]) v("counters", `node ${n} nr_anon_transparent_hugepages ${st[NS.nr_anon_transparent_hugepages]} but ${anonThp[n]} pages are PMD-mapped anon THPs`);
+    if (st[NS.nr_anon_pud_transparent_hugepages] !== anonPudThp[n]) v("counters", `node ${n} nr_anon_pud_transparent_hugepages ${st[NS.nr_anon_pud_transparent_hugepages]} but ${anonPudThp[n]} pages are PUD-mapped anon THPs`);
     if (st[NS.nr_mapped] !== mapped[n]) v("counters", `node ${n} nr_mapped ${st[NS.nr_mapped]} but ${mapped[n]} file pages are mapped`, { expected: mapped[n], found: st[NS.nr_mapped] });
     for (let l = 0; l < NR_LRU_LISTS; l++) {
       if (st[lruStat[l]!] !== lru[n]![l]) v("counters", `node ${n} ${LRU_NAMES[l]} counter ${st[lruStat[l]!]} but ${lru[n]![l]} pages are on the list`);

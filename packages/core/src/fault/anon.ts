@@ -5,7 +5,8 @@ import { MM_ANONPAGES } from "../mm/counters";
 import type { Mm } from "../mm/mm";
 import type { Vma } from "../mm/vma";
 import { VM_SHARED, VM_WRITE, protIndex } from "../mm/vm-flags";
-import { GFP_HIGHUSER_MOVABLE } from "../phys/gfp";
+import { allocAnonFolio, pteRangeNone } from "../huge/mthp";
+import { MS, MTHP_STRIDE } from "../stats/counters";
 import type { Slot } from "../pgtable/walker";
 import { FAULT_FLAG_WRITE, VM_FAULT_OOM, VM_FAULT_SIGBUS } from "./codes";
 
@@ -40,11 +41,15 @@ export function doAnonymousPage(k: Kernel, mm: Mm, vma: Vma, addr: number, flags
     return 0;
   }
   anonVmaPrepare(k, mm, vma);
-  // Allocate (perhaps reclaiming) before taking the PTE lock, then check nobody filled the PTE meanwhile.
-  const folio = k.folios.alloc(0, GFP_HIGHUSER_MOVABLE, mmNode(mm));
+  // Allocate (perhaps reclaiming) before taking the PTE lock, then check nobody filled the PTEs meanwhile.
+  const folio = allocAnonFolio(k, mm, vma, addr, slot);
   if (folio < 0) return VM_FAULT_OOM;
+  const order = k.folios.order(folio);
+  const nr = 2 ** order;
+  const start = nr === 1 ? addr : addr - (addr % (k.pageSize * nr));
+  const index = slot.index - (addr - start) / k.pageSize;
   k.locks.acquire(ptl);
-  if (ptePopulated(k, slot)) {
+  if (nr === 1 ? ptePopulated(k, slot) : !pteRangeNone(k, slot.table, index, nr)) {
     k.locks.release(ptl);
     folioPut(k, folio);
     return 0;
@@ -54,10 +59,13 @@ export function doAnonymousPage(k: Kernel, mm: Mm, vma: Vma, addr: number, flags
     b.mkdirty(R, 0, PTE);
     b.mkwrite(R, 0, PTE);
   }
-  mm.addRss(MM_ANONPAGES, 1);
-  k.rmap.addNewAnon(folio, vma, addr, PTE, true);
+  // One reference per PTE mapping.
+  if (nr > 1) k.folios.ref(folio, nr - 1);
+  mm.addRss(MM_ANONPAGES, nr);
+  if (order > 0) k.mthpStats[order * MTHP_STRIDE + MS.anon_fault_alloc]!++;
+  k.rmap.addNewAnon(folio, vma, start, PTE, true);
   k.lru.add(folio);
-  b.setEntries(k.ptCtx, slot.table, slot.index, PTE, addr, R, 0, 1);
+  b.setEntries(k.ptCtx, slot.table, index, PTE, start, R, 0, nr);
   k.locks.release(ptl);
   return 0;
 }

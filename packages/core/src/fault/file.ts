@@ -68,7 +68,7 @@ function mapFilePage(k: Kernel, mm: Mm, vma: Vma, addr: number, slot: Slot, head
     b.mkdirty(R, 0, PTE);
     if (vma.flags & VM_WRITE) b.mkwrite(R, 0, PTE);
   }
-  k.rmap.add(head, page, 1, PTE, false, false);
+  k.rmap.add(head, page, 1, PTE, false, false, vma.mmId);
   mm.addRss(fileCounter(vma.file!), 1);
   b.setEntries(k.ptCtx, slot.table, slot.index, PTE, addr, R, 0, 1);
 }
@@ -138,7 +138,7 @@ function faultAround(k: Kernel, mm: Mm, vma: Vma, addr: number, slot: Slot): boo
     b.pfnEntry(R, 0, PTE, page, vmaPageProt(vma));
     // filemap_map_pages maps read-only and old for all but the faulting address.
     if (va !== addr) b.mkold(R, 0, PTE);
-    k.rmap.add(head, page, 1, PTE, false, false);
+    k.rmap.add(head, page, 1, PTE, false, false, vma.mmId);
     mm.addRss(fileCounter(as), 1);
     b.setEntries(k.ptCtx, slot.table, i, PTE, va, R, 0, 1);
     if (va === addr) mappedFault = true;

@@ -145,7 +145,7 @@ export function doSwapPage(
     exclusive = true;
   }
   if (!f.test(head, PG_anon)) k.rmap.addNewAnon(head, vma, addr, PTE, exclusive);
-  else k.rmap.add(head, head, 1, PTE, true, exclusive);
+  else k.rmap.add(head, head, 1, PTE, true, exclusive, vma.mmId);
   b.setEntries(k.ptCtx, slot.table, slot.index, PTE, addr, R, 0, 1);
   if (fl & FAULT_FLAG_WRITE) {
     // do_wp_page releases the PTE lock.

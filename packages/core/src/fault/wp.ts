@@ -91,7 +91,7 @@ function wpPageShared(k: Kernel, vma: Vma, addr: number, slot: Slot, orig: Uint3
  */
 function canReuseAnonFolio(k: Kernel, vma: Vma, head: number, swap: WpSwapHooks): boolean {
   const f = k.folios;
-  if (f.order(head) > 0) return false;
+  if (f.order(head) > 0) return canReuseLargeAnonFolio(k, head, swap);
   const ref = f.refcount(head);
   if (ref > 3) return false;
   const inSwapcache = f.test(head, PG_swapcache);
@@ -100,6 +100,23 @@ function canReuseAnonFolio(k: Kernel, vma: Vma, head: number, swap: WpSwapHooks)
   if (f.refcount(head) !== 1) return false;
   if (vma.anonVma !== null) f.setMapping(head, vma.anonVma.id, f.index(head));
   return true;
+}
+
+/**
+ * __wp_can_reuse_large_anon_folio: a large folio is reused when every
+ * reference to it is a mapping of this mm (the per-mm mapcount tracking
+ * says no other mm maps it, and mapcount equals refcount once a swap-cache
+ * copy is dropped). A folio with a single page mapped is not worth keeping:
+ * copying that page lets the rest be freed.
+ */
+function canReuseLargeAnonFolio(k: Kernel, head: number, swap: WpSwapHooks): boolean {
+  const f = k.folios;
+  const r = f.lid(head) - 1;
+  const L = f.large;
+  if (L.largeMapcount[r]! <= 1) return false;
+  if (L.mmShared[r] !== 0) return false;
+  if (f.test(head, PG_swapcache)) swap.freeSwap(head);
+  return L.largeMapcount[r] === f.refcount(head);
 }
 
 /**
@@ -149,7 +166,7 @@ function wpPageCopy(k: Kernel, mm: Mm, vma: Vma, addr: number, flags: number, sl
   k.rmap.addNewAnon(folio, vma, addr, PTE, true);
   k.lru.add(folio);
   b.setEntries(k.ptCtx, slot.table, slot.index, PTE, addr, R, 0, 1);
-  if (oldHead >= 0) k.rmap.remove(oldHead, oldPage, 1, PTE);
+  if (oldHead >= 0) k.rmap.remove(oldHead, oldPage, 1, PTE, vma.mmId);
   k.locks.release(ptl);
   // The reference taken before copying, and the one this mapping held.
   if (oldHead >= 0) folioPut(k, oldHead, 2);

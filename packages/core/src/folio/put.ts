@@ -1,18 +1,13 @@
 import type { Kernel } from "../kernel/kernel";
 import { PG_anon, PG_lru, PG_reserved } from "../phys/page-flags";
-import { MS } from "../stats/counters";
+import { MS, MTHP_STRIDE } from "../stats/counters";
 import { ModelBug } from "../util/errors";
-
-/** Hooks run when a large folio is freed (the deferred split queue unlinks it). */
-export interface FreeHooks {
-  largeFreed(head: number): void;
-}
 
 /**
  * folio_put: drop `n` references; at zero, take the folio off its LRU list
  * and any queue, and give its pages back to the allocator.
  */
-export function folioPut(k: Kernel, head: number, n = 1, hooks?: FreeHooks): void {
+export function folioPut(k: Kernel, head: number, n = 1): void {
   const f = k.folios;
   const left = f.unref(head, n);
   if (left > 0) return;
@@ -23,8 +18,9 @@ export function folioPut(k: Kernel, head: number, n = 1, hooks?: FreeHooks): voi
   if (flags & PG_lru) k.lru.del(head);
   const order = f.order(head);
   if (order > 0) {
-    hooks?.largeFreed(head);
-    if (flags & PG_anon && k.rmap.mthpStats !== undefined) k.rmap.mthpStats[order * 32 + MS.nr_anon]!--;
+    // __folio_put: off the deferred split queue first.
+    k.largeFolioFreed(head);
+    if (flags & PG_anon) k.mthpStats[order * MTHP_STRIDE + MS.nr_anon]!--;
   }
   f.free(head);
 }

@@ -21,7 +21,13 @@ import type { Vma } from "../mm/vma";
 import type { HugeZap } from "../mm/zap";
 import { parseSize } from "../util/size";
 import type { SysResult } from "../mm/errno";
-import { defaultHugeVmaOps, type HugeVmaOps } from "../mm/huge-vma-ops";
+import type { HugeVmaOps } from "../mm/huge-vma-ops";
+import { hugeVmaOpsImpl } from "../huge/vma-ops";
+import { zapHuge } from "../huge/zap";
+import { copyHuge } from "../huge/copy";
+import { followHuge } from "../huge/follow";
+import { hugeFault } from "../huge/fault";
+import { thpAlignFor } from "../huge/align";
 import type { MadviseReclaimOps } from "../mm/madvise";
 import type { MmapArgs } from "../mm/mmap";
 import { sysMadvise, sysMmap, sysMprotect, sysMremap, sysMunmap } from "../mm/syscalls";
@@ -37,7 +43,10 @@ import { MigrateReason, finishMigration, migratePages, onNode, startMigration, t
 import { foliosInRange } from "../mm/range";
 import { GFP_HIGHUSER } from "../phys/gfp";
 import { ModelInputError } from "../util/errors";
-import { newEvents, newNodeStats } from "../stats/counters";
+import { newEvents, newModelEvents, newMthpStats, newNodeStats } from "../stats/counters";
+import { ThpSettings } from "../huge/settings";
+import { HugeZeroFolio } from "../huge/zero-folio";
+import { DeferredSplitQueue } from "../huge/deferred-split";
 import { ModelBug } from "../util/errors";
 import { LockTracker } from "../util/locks";
 import { Rng } from "../util/rng";
@@ -66,6 +75,15 @@ export class Kernel {
   readonly pageShift: number;
   /** vm_event_item counters. */
   readonly events: Float64Array;
+  /** Events of the model the kernel has no counter for (MODEL_EVENTS). */
+  readonly modelEvents = newModelEvents();
+  /** Per-size THP stats (/sys/kernel/mm/transparent_hugepage/hugepages-<size>kB/stats), [order * MTHP_STRIDE + stat]. */
+  readonly mthpStats: Float64Array;
+  /** /sys/kernel/mm/transparent_hugepage. */
+  readonly thp: ThpSettings;
+  readonly hugeZero = new HugeZeroFolio();
+  /** The deferred split queue of large anonymous folios. */
+  readonly deferredSplit: DeferredSplitQueue;
   readonly phys: PhysMem;
   readonly folios: Folios;
   readonly lru: Lru;
@@ -87,21 +105,15 @@ export class Kernel {
   /** References held outside the model's own structures (GUP gets and pins), per folio head, in refcount units. */
   readonly heldRefs = new Map<number, number>();
   private readonly fh: FaultHandlers;
-  /** zap of huge entries: installed by the huge-page layer. */
-  hugeZap: HugeZap = (_k, _mm, _vma, level) => {
-    throw new ModelBug(`zap met a level-${level} leaf, but no huge-page layer is installed`);
-  };
-  /** Copying huge entries at fork: installed by the huge-page layer. */
-  hugeCopy: HugeCopy = (_k, _dst, _src, _dv, _sv, level) => {
-    throw new ModelBug(`fork met a level-${level} leaf, but no huge-page layer is installed`);
-  };
-  /** Following a huge leaf in GUP: installed by the huge-page layer. */
-  hugeFollow: HugeFollow = () => {
-    throw new ModelBug("GUP met a huge leaf, but no huge-page layer is installed");
-  };
+  /** zap_huge_pmd / zap_huge_pud. */
+  hugeZap: HugeZap = zapHuge;
+  /** copy_huge_pmd / copy_huge_pud at fork. */
+  hugeCopy: HugeCopy = copyHuge;
+  /** follow_huge_pmd / follow_huge_pud for GUP. */
+  hugeFollow: HugeFollow = followHuge;
   /** mprotect / mremap / VMA-boundary handling of huge entries: installed by the huge-page layer. */
-  hugeVmaOps: HugeVmaOps = defaultHugeVmaOps;
-  /** THP alignment of get_unmapped_area; undefined means the kernel's PMD rule (the huge-page layer widens it to PUD). */
+  hugeVmaOps: HugeVmaOps = hugeVmaOpsImpl;
+  /** THP alignment of get_unmapped_area: the kernel's PMD rule, widened to PUD size where PUD THP is enabled. */
   alignFor: AlignFor | undefined = undefined;
   /** The advice madvise hands to reclaim and khugepaged. */
   madviseOps: MadviseReclaimOps = {
@@ -115,6 +127,8 @@ export class Kernel {
     const r = migratePages(k, heads, (src, order) => k.folios.alloc(order, GFP_HIGHUSER, k.phys.nidOf(src)), MigrateReason.LONGTERM_PIN);
     return r.failed.length === 0;
   };
+  /** A large folio is being freed (the deferred split queue drops it): installed by the huge-page layer. */
+  largeFolioFreed: (head: number) => void = () => {};
   /** Faults on device-private entries: installed by a device driver. */
   devicePrivateFault: DevicePrivateFault = () => {
     throw new ModelBug("fault on a device-private entry, but no device driver is installed");
@@ -132,6 +146,8 @@ export class Kernel {
     this.pageSize = this.geometry.pageSize;
     this.pageShift = this.geometry.pageShift;
     this.events = newEvents();
+    this.mthpStats = newMthpStats();
+    this.thp = new ThpSettings(c.backend, c.memoryBytes);
     this.phys = new PhysMem(
       {
         pageShift: this.pageShift,
@@ -148,13 +164,17 @@ export class Kernel {
     this.folios = new Folios(this.phys);
     this.lru = new Lru(this.folios, this.phys);
     this.tables = new PageTables(this.backend, this.phys, this.folios);
-    this.rmap = new Rmap(this.folios, this.phys, this.pageSize);
+    this.rmap = new Rmap(this.folios, this.phys, this.pageSize, this.mthpStats);
+    this.deferredSplit = new DeferredSplitQueue(this);
+    this.rmap.deferredSplit = (head) => this.deferredSplit.queue(head, true);
+    this.largeFolioFreed = (head) => void this.deferredSplit.unqueue(head);
     this.anonVmas = new AnonVmas(() => this.newMappingId());
     this.locks = new LockTracker(c.check);
     this.rng = new Rng(c.seed);
     this.zeroPfn = this.allocZeroPage();
     this.swap = new Swap(this, c.swapBytes / this.pageSize);
     this.pagecache = new PageCache(this);
+    this.alignFor = thpAlignFor(this);
     if (c.check) installChecker(this);
     this.phys.slowpath = {
       kswapd: (nid) => void kswapd(this, nid),
@@ -165,7 +185,7 @@ export class Kernel {
       doFault: (k, mm, vma, addr, flags, slot) => doFault(k, mm, vma, addr, flags, slot, (as, index, nid) => shmemSwapin(k, as, index, nid)),
       doSwapPage: (k, mm, vma, addr, flags, slot, orig) =>
         doSwapPage(k, mm, vma, addr, flags, slot, orig, this.fh, this.devicePrivateFault, (k2, mm2, vma2, addr2, flags2, slot2) => handlePteFault(k2, mm2, vma2, addr2, flags2, slot2, this.fh)),
-      hugeFault: () => -1,
+      hugeFault,
       freeSwap: (head) => this.swap.folioFreeSwap(head),
     };
     const folios = this.folios;
@@ -258,7 +278,12 @@ export class Kernel {
    * memory). Returns null when memory ran out, as fork's -ENOMEM.
    */
   fork(mm: Mm): Mm | null {
-    return this.op("fork", () => dupMmap(this, mm, this.hugeCopy, (child) => exitMmap(this, child, this.hugeZap, (v) => this.unlinkFileVma(v))));
+    return this.op("fork", () =>
+      dupMmap(this, mm, this.hugeCopy, (child) => {
+        exitMmap(this, child, this.hugeZap, (v) => this.unlinkFileVma(v));
+        this.hugeZero.put(child);
+      }),
+    );
   }
 
   /**
@@ -341,7 +366,10 @@ export class Kernel {
 
   /** The process exits: its whole address space is torn down. */
   exit(mm: Mm): void {
-    this.op("exit", () => exitMmap(this, mm, this.hugeZap, (v) => this.unlinkFileVma(v)));
+    this.op("exit", () => {
+      exitMmap(this, mm, this.hugeZap, (v) => this.unlinkFileVma(v));
+      this.hugeZero.put(mm);
+    });
   }
 
   /** A regular file of `size` bytes (its blocks hold a pattern derived from `seed`), or a shmem/tmpfs file. */

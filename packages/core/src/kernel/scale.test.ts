@@ -13,9 +13,10 @@ it("builds a 1 TiB machine lazily and uses memory anywhere in it", () => {
   const mm = k.createMm();
   const r = k.mmap(mm, { len: 64 * GiB, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS });
   if (!r.ok) throw new Error(r.reason);
-  // One page in every GiB of a 64 GiB mapping: tables and memmap only where touched.
+  // One page in every GiB of a 64 GiB mapping (a PMD THP each): tables and memmap only where touched.
   for (let g = 0; g < 64; g++) expect(k.touch(mm, r.value + g * GiB, 4096, true, g).error).toBe(0);
-  expect(k.phys.nodeStats(0)[NS.nr_anon_pages]).toBe(64);
+  expect(k.phys.nodeStats(0)[NS.nr_anon_pages]).toBe(64 * 512);
+  expect(k.phys.nodeStats(0)[NS.nr_anon_transparent_hugepages]).toBe(64 * 512);
   // Allocate from the far end of the machine: the last node.
   const far = k.folios.alloc(0, 0, 3);
   expect(k.phys.nidOf(far)).toBe(3);

@@ -8,9 +8,9 @@ import { MigrateReason, migratePages } from "./migrate";
  * alloc_contig_pages for a block of 2^order pages (above MAX_PAGE_ORDER
  * too): find a naturally aligned range holding only free pages and movable
  * folios, move the folios elsewhere, and take the whole range. Returns its
- * first pfn, or -1.
+ * first pfn, or -1. Without `migrate` only a range already free will do.
  */
-export function allocContig(k: Kernel, order: number, nid: number, movableZoneOk = true): number {
+export function allocContig(k: Kernel, order: number, nid: number, movableZoneOk = true, migrate = true): number {
   const phys = k.phys;
   const f = k.folios;
   const size = 2 ** order;
@@ -39,6 +39,11 @@ export function allocContig(k: Kernel, order: number, nid: number, movableZoneOk
           heads.push(head);
           p = head + f.nrPages(head);
         } else p++;
+      }
+      if (heads.length > 0 && !migrate) {
+        for (const [p, o] of taken) phys.freePages(p, o);
+        phys.drainPcp();
+        continue;
       }
       if (heads.length > 0) {
         const r = migratePages(k, heads, (src, o) => f.alloc(o, GFP_HIGHUSER_MOVABLE, phys.nidOf(src)), MigrateReason.CONTIG_RANGE);

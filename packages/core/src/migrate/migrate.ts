@@ -218,7 +218,7 @@ function tryToMigrate(k: Kernel, src: number): boolean {
       if (sd) b.swpMkSoftDirty(R, 2, PTE);
       if (wp) b.swpMkUffdWp(R, 2, PTE);
       b.writeEntry(slot.table, slot.index, PTE, R, 2);
-      k.rmap.remove(src, m.page, 1, PTE);
+      k.rmap.remove(src, m.page, 1, PTE, m.mm.id);
       folioPut(k, src, 1);
     } finally {
       k.locks.release(ptl);
@@ -257,8 +257,8 @@ function removeMigrationPtes(k: Kernel, dst: number, src: number): void {
       if (!migrationYoung(b.softleaf, off)) b.mkold(R, 2, PTE);
       if (f.test(dst, PG_dirty) && migrationDirty(b.softleaf, off)) b.mkdirty(R, 2, PTE);
       const exclusive = anon && type !== SoftleafType.MIGRATION_READ;
-      if (anon) k.rmap.add(dst, page, 1, PTE, true, exclusive);
-      else k.rmap.add(dst, page, 1, PTE, false, false);
+      if (anon) k.rmap.add(dst, page, 1, PTE, true, exclusive, m.mm.id);
+      else k.rmap.add(dst, page, 1, PTE, false, false, m.mm.id);
       b.writeEntry(slot.table, slot.index, PTE, R, 2);
       return true;
     },

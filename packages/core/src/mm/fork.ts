@@ -16,8 +16,15 @@ const R = entryRegs(4);
 /** GUP_PIN_COUNTING_BIAS: a FOLL_PIN of a small folio adds this to its refcount. */
 export const GUP_PIN_COUNTING_BIAS = 1024;
 
-/** Copying a huge entry at fork (copy_huge_pmd / copy_huge_pud), provided by the huge-page layer; returns false on ENOMEM. */
-export type HugeCopy = (k: Kernel, dst: Mm, src: Mm, dstVma: Vma, srcVma: Vma, level: Level, slot: Slot, addr: number) => boolean;
+/**
+ * What copying a huge entry did: "ok" (copied, or left for the child to
+ * fault), "again" (the parent's entry was split: copy the level below), or
+ * "enomem".
+ */
+export type HugeCopyResult = "ok" | "again" | "enomem";
+
+/** Copying a huge entry at fork (copy_huge_pmd / copy_huge_pud), provided by the huge-page layer. */
+export type HugeCopy = (k: Kernel, dst: Mm, src: Mm, dstVma: Vma, srcVma: Vma, level: Level, slot: Slot, addr: number) => HugeCopyResult;
 
 /** folio_maybe_dma_pinned. */
 export function folioMaybeDmaPinned(k: Kernel, head: number): boolean {
@@ -93,8 +100,10 @@ function copyPageRange(k: Kernel, dst: Mm, src: Mm, dstVma: Vma, srcVma: Vma, hu
     const st = src.walker.find(addr, PTE, false, srcSlot);
     if (st === WALK_LEAF || st === WALK_SOFTLEAF) {
       const size = src.walker.levelSize(srcSlot.level);
-      if (!hugeCopy(k, dst, src, dstVma, srcVma, srcSlot.level, srcSlot, addr)) return false;
-      addr = Math.min(srcVma.end, addr - (addr % size) + size);
+      const r = hugeCopy(k, dst, src, dstVma, srcVma, srcSlot.level, srcSlot, addr);
+      if (r === "enomem") return false;
+      // "again": the entry is a table now; walk it.
+      if (r === "ok") addr = Math.min(srcVma.end, addr - (addr % size) + size);
       continue;
     }
     if (st !== WALK_OK) {
@@ -160,14 +169,14 @@ function copyPresentPtes(k: Kernel, dst: Mm, src: Mm, dstVma: Vma, srcVma: Vma, 
     if (f.order(head) > 0 && maxNr > 1) nr = pteBatch(k, srcSlot.table, si, page, Math.min(maxNr, head + f.nrPages(head) - page));
     if (anon) {
       const mayBePinned = folioNeedsCowForDma(k, srcVma, src, head);
-      if (!k.rmap.tryDupAnon(head, page, nr, PTE, mayBePinned)) {
+      if (!k.rmap.tryDupAnon(head, page, nr, PTE, mayBePinned, dst.id)) {
         if (nr > 1) nr = 1;
         return copyPresentPage(k, dst, dstVma, srcSlot, si, dstSlot, di, addr, page) ? 1 : -1;
       }
       f.ref(head, nr);
       dst.addRss(MM_ANONPAGES, nr);
     } else {
-      k.rmap.add(head, page, nr, PTE, false, false);
+      k.rmap.add(head, page, nr, PTE, false, false, dst.id);
       f.ref(head, nr);
       dst.addRss(mmCounter(k, head), nr);
     }

@@ -18,6 +18,13 @@ export interface HugeVmaOps {
    */
   splitAt(k: Kernel, mm: Mm, vma: Vma, addr: number): void;
   /**
+   * Before a system call changes [start, end): split the huge mappings a
+   * boundary at `start` or `end` would cut, where that split may fail (a PUD
+   * THP without deposited tables). False when memory for it ran out; the
+   * call then fails with ENOMEM having changed nothing.
+   */
+  prepareRange(k: Kernel, mm: Mm, start: number, end: number): boolean;
+  /**
    * change_huge_pmd / change_huge_pud for the huge entry at `level` mapping
    * `addr`, with the VMA's new protection (vma flags already updated);
    * [addr, end) lies inside the entry's span. `tryWritable` is
@@ -38,6 +45,9 @@ export interface HugeVmaOps {
 export const defaultHugeVmaOps: HugeVmaOps = {
   splitAt(_k, _mm, vma, addr) {
     throw new ModelBug(`a VMA boundary at 0x${addr.toString(16)} in VMA #${vma.id} splits a huge mapping, but no huge-page layer provides vma_adjust_trans_huge`);
+  },
+  prepareRange() {
+    return true;
   },
   changeProtection(_k, _mm, vma, level, addr) {
     throw new ModelBug(`mprotect met a level-${level} huge entry at 0x${addr.toString(16)} in VMA #${vma.id}, but no huge-page layer provides change_huge_pmd/change_huge_pud`);

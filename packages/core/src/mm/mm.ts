@@ -9,6 +9,10 @@ import { VmaTree } from "./vma-tree";
 export const MMF_HAS_PINNED = 1 << 0;
 export const MMF_DISABLE_THP = 1 << 1;
 export const MMF_VM_HUGEPAGE = 1 << 2;
+/** PR_SET_THP_DISABLE with PR_THP_DISABLE_EXCEPT_ADVISED: THP only where MADV_HUGEPAGE asks. */
+export const MMF_DISABLE_THP_EXCEPT_ADVISED = 1 << 3;
+/** The mm holds a reference on the huge zero folio (dropped at exit). */
+export const MMF_HUGE_ZERO_FOLIO = 1 << 4;
 
 /**
  * An address space (mm_struct) of one process: its VMAs, page tables, rss

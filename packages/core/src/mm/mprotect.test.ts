@@ -238,7 +238,7 @@ describe("mprotect", () => {
       // As try_to_migrate leaves it: the folio locked and unmapped, its reference held by the migration.
       k.folios.set(pfn, PG_locked);
       b.getAndClear(k.ptCtx, slot.table, slot.index, PTE, X, R, 0);
-      k.rmap.remove(pfn, pfn, 1, PTE);
+      k.rmap.remove(pfn, pfn, 1, PTE, mm.id);
       k.holdRef(pfn, 1);
       b.softleafEntry(R, 0, PTE, SWP_MIGRATION_WRITE, migrationOffset(b.softleaf, pfn, true, true));
       b.writeEntry(slot.table, slot.index, PTE, R, 0);
@@ -252,7 +252,7 @@ describe("mprotect", () => {
       // remove_migration_ptes puts the page back.
       b.pfnEntry(R, 0, PTE, pfn, protIndex(mm.vmas.lookup(X)!.flags));
       b.writeEntry(slot.table, slot.index, PTE, R, 0);
-      k.rmap.add(pfn, pfn, 1, PTE, true, true);
+      k.rmap.add(pfn, pfn, 1, PTE, true, true, mm.id);
       k.holdRef(pfn, -1);
       k.folios.clear(pfn, PG_locked);
       expect(k.touch(mm, X, P, false).error).toBe(0);

@@ -1,13 +1,14 @@
 import type { Kernel } from "../kernel/kernel";
 import type { Lock } from "../util/locks";
 import { ModelInputError } from "../util/errors";
-import { sysOk, type SysResult } from "./errno";
+import { hex, sysErr, sysOk, type SysErr, type SysResult } from "./errno";
 import { doMadvise, madviseLockMode, type MadviseReclaimOps } from "./madvise";
 import type { Mm } from "./mm";
 import { doMmap, mmPopulate, type MmapArgs } from "./mmap";
 import { doMprotect } from "./mprotect";
 import { doMremap } from "./mremap";
 import { doVmiMunmap, pageAlign } from "./munmap";
+import { MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED } from "./vm-flags";
 
 /** The process must be a live one of this kernel. */
 function checkMm(k: Kernel, mm: Mm): void {
@@ -23,6 +24,21 @@ function checkUlong(k: Kernel, name: string, v: number): void {
 /** An int argument (prot, flags, advice). */
 function checkInt(name: string, v: number): void {
   if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 32) throw new ModelInputError(name, v, "a 32-bit integer");
+}
+
+/**
+ * Split the huge mappings that page-aligned boundaries at `start` and
+ * `start + len` would cut, where such a split may fail (see
+ * HugeVmaOps.prepareRange): ENOMEM before the call changes anything.
+ * Misaligned or empty ranges are left for the call to refuse.
+ */
+function prepare(k: Kernel, mm: Mm, start: number, len: number): SysErr | null {
+  const ps = k.pageSize;
+  if (start % ps !== 0 || len <= 0) return null;
+  const end = start + pageAlign(k, len);
+  if (end > mm.taskSize) return null;
+  if (k.hugeVmaOps.prepareRange(k, mm, start, end)) return null;
+  return sysErr("ENOMEM", `splitting the huge mapping at a boundary of [${hex(start)}, ${hex(end)}) needs page tables and there is no memory for them`);
 }
 
 /** Run `fn` holding `lock` (shared when `read`). */
@@ -50,7 +66,13 @@ export function sysMmap(k: Kernel, mm: Mm, args: MmapArgs): SysResult<number> {
   const file = args.file ?? null;
   if (file !== null && k.files.get(file.id) !== file) throw new ModelInputError("mmap file", file.name, "a file of this kernel (made by createFile)");
   return k.op("mmap", () => {
-    const r = locked(k, mm.mmapLock, false, () => doMmap(k, mm, args));
+    const r = locked(k, mm.mmapLock, false, () => {
+      if (args.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+        const bad = prepare(k, mm, args.addr ?? 0, args.len);
+        if (bad !== null) return bad;
+      }
+      return doMmap(k, mm, args);
+    });
     if (!r.ok) return r;
     if (r.value.populate > 0) locked(k, mm.mmapLock, true, () => mmPopulate(k, mm, r.value.addr, r.value.populate));
     return sysOk(r.value.addr);
@@ -62,7 +84,7 @@ export function sysMunmap(k: Kernel, mm: Mm, addr: number, len: number): SysResu
   checkMm(k, mm);
   checkUlong(k, "munmap addr", addr);
   checkUlong(k, "munmap len", len);
-  return k.op("munmap", () => locked(k, mm.mmapLock, false, () => doVmiMunmap(k, mm, addr, len)));
+  return k.op("munmap", () => locked(k, mm.mmapLock, false, () => prepare(k, mm, addr, len) ?? doVmiMunmap(k, mm, addr, len)));
 }
 
 /** mprotect(2): give [addr, addr + len) the protection `prot`. Takes mmap_lock for writing. */
@@ -71,7 +93,7 @@ export function sysMprotect(k: Kernel, mm: Mm, addr: number, len: number, prot: 
   checkUlong(k, "mprotect addr", addr);
   checkUlong(k, "mprotect len", len);
   checkInt("mprotect prot", prot);
-  return k.op("mprotect", () => locked(k, mm.mmapLock, false, () => doMprotect(k, mm, addr, len, prot)));
+  return k.op("mprotect", () => locked(k, mm.mmapLock, false, () => prepare(k, mm, addr, len) ?? doMprotect(k, mm, addr, len, prot)));
 }
 
 /**
@@ -86,7 +108,15 @@ export function sysMremap(k: Kernel, mm: Mm, oldAddr: number, oldLen: number, ne
   checkUlong(k, "mremap new_size", newLen);
   checkUlong(k, "mremap new_address", newAddr);
   checkInt("mremap flags", flags);
-  return k.op("mremap", () => locked(k, mm.mmapLock, false, () => doMremap(k, mm, oldAddr, oldLen, newLen, flags, newAddr)));
+  return k.op("mremap", () =>
+    locked(k, mm.mmapLock, false, () => {
+      const bad =
+        prepare(k, mm, oldAddr, oldLen) ??
+        (newLen > 0 && newLen < oldLen ? prepare(k, mm, oldAddr, newLen) : null) ??
+        (flags & MREMAP_FIXED ? prepare(k, mm, newAddr, newLen) : null);
+      return bad ?? doMremap(k, mm, oldAddr, oldLen, newLen, flags, newAddr);
+    }),
+  );
 }
 
 /**
@@ -110,6 +140,6 @@ export function sysMadvise(k: Kernel, mm: Mm, addr: number, len: number, advice:
       const vma = mm.vmas.lookup(addr);
       if (vma !== undefined && len > 0 && addr + pageAlign(k, len) <= vma.end) lock = vma.lock;
     }
-    return locked(k, lock, mode !== "write", () => doMadvise(k, mm, addr, len, advice, ops));
+    return locked(k, lock, mode !== "write", () => prepare(k, mm, addr, len) ?? doMadvise(k, mm, addr, len, advice, ops));
   });
 }

@@ -96,7 +96,7 @@ function zapPteRange(k: Kernel, mm: Mm, vma: Vma, table: Uint32Array, tablePa: n
           if (b.young(R, 2, PTE) && (vma.flags & VM_SEQ_READ) === 0) f.set(head, PG_referenced);
         }
         mm.addRss(mmCounter(k, head), -nr);
-        k.rmap.remove(head, page, nr, PTE);
+        k.rmap.remove(head, page, nr, PTE, mm.id);
         // free_swap_cache: an unmapped folio nobody's swap entry needs leaves the swap cache with the TLB batch.
         if (f.test(head, PG_swapcache) && !f.mapped(head)) k.swap.folioFreeSwap(head);
         folioPut(k, head, nr);
@@ -140,7 +140,7 @@ export function zapSoftleaf(k: Kernel, mm: Mm, v: Uint32Array, o: number, level:
     const head = k.folios.head(pfn);
     const nr = level === PTE ? 1 : k.pagesAt(level);
     mm.addRss(mmCounter(k, head), -nr);
-    k.rmap.remove(head, pfn, 1, level);
+    k.rmap.remove(head, pfn, 1, level, mm.id);
     folioPut(k, head, 1);
     return;
   }

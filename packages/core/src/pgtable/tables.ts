@@ -102,9 +102,9 @@ export class PageTables implements TableStore {
   free(pa: number): void {
     const info = this.info.get(pa);
     if (info === undefined) throw new ModelBug(`freeing unknown page table at 0x${pa.toString(16)}`);
+    if ((this.deposits.get(pa)?.length ?? 0) > 0) throw new ModelBug(`freeing page table 0x${pa.toString(16)} that still holds deposited tables`);
     this.info.delete(pa);
     this.storage.delete(pa);
-    this.deposits.delete(pa);
     const bytes = this.tableBytes(info.level);
     if (bytes >= this.pageSize) {
       this.releasePages(info.pfn, bytes / this.pageSize);

@@ -3,7 +3,7 @@ import type { Folios } from "../folio/folios";
 import type { Vma } from "../mm/vma";
 import { PG_anon, PG_anon_exclusive, PG_partially_mapped, PG_swapbacked } from "../phys/page-flags";
 import type { PhysMem } from "../phys/phys";
-import { MS, NS } from "../stats/counters";
+import { MS, MTHP_STRIDE, NS } from "../stats/counters";
 import { ModelBug } from "../util/errors";
 
 /** Called when a large anon folio becomes partially mapped (deferred_split_folio). */
@@ -17,14 +17,80 @@ export type DeferredSplitHook = (head: number) => void;
  */
 export class Rmap {
   deferredSplit: DeferredSplitHook = () => {};
-  /** Per-order mTHP stats (counts indexed [order * MTHP_STATS.length + stat]). */
-  mthpStats: Float64Array | undefined;
 
   constructor(
     private readonly f: Folios,
     private readonly phys: PhysMem,
     private readonly pageSize: number,
+    /** Per-order mTHP stats, indexed [order * MTHP_STRIDE + stat]. */
+    private readonly mthpStats: Float64Array,
   ) {}
+
+  // ---- per-mm mapcounts of large folios (CONFIG_MM_ID) -----------------------
+
+  /** folio_set_large_mapcount: a new folio's first `nr` mappings, all by `mm`. */
+  private setLarge(r: number, nr: number, mm: number): void {
+    const L = this.f.large;
+    L.largeMapcount[r] = nr;
+    L.mmId0[r] = mm;
+    L.mmMapcount0[r] = nr;
+    L.mmId1[r] = 0;
+    L.mmMapcount1[r] = 0;
+    L.mmShared[r] = 0;
+  }
+
+  /** folio_add_return_large_mapcount: `d` more mappings by `mm`, tracked in one of two per-mm slots. */
+  private addLarge(r: number, d: number, mm: number): void {
+    const L = this.f.large;
+    const count = (L.largeMapcount[r]! += d);
+    if (L.mmId0[r] === mm) L.mmMapcount0[r]! += d;
+    else if (L.mmId1[r] === mm) L.mmMapcount1[r]! += d;
+    else if (L.mmId0[r] === 0) {
+      L.mmId0[r] = mm;
+      L.mmMapcount0[r] = d;
+      // Others mapped it before: it is shared now.
+      if (count !== d) L.mmShared[r] = 1;
+    } else if (L.mmId1[r] === 0) {
+      L.mmId1[r] = mm;
+      L.mmMapcount1[r] = d;
+      L.mmShared[r] = 1;
+    }
+  }
+
+  /** folio_sub_return_large_mapcount: `d` fewer mappings by `mm`; exclusive again once one slot holds them all. */
+  private subLarge(r: number, d: number, mm: number): void {
+    const L = this.f.large;
+    const count = (L.largeMapcount[r]! -= d);
+    if (L.mmId0[r] === mm) {
+      L.mmMapcount0[r]! -= d;
+      if (L.mmMapcount0[r]! > 0) return;
+      L.mmMapcount0[r] = 0;
+      L.mmId0[r] = 0;
+    } else if (L.mmId1[r] === mm) {
+      L.mmMapcount1[r]! -= d;
+      if (L.mmMapcount1[r]! > 0) return;
+      L.mmMapcount1[r] = 0;
+      L.mmId1[r] = 0;
+    }
+    if (L.mmMapcount0[r] === count || L.mmMapcount1[r] === count) L.mmShared[r] = 0;
+  }
+
+  /**
+   * folio_maybe_mapped_shared: whether more than one process may map the
+   * folio. Exact for small folios; for large ones, any page mapped twice or
+   * a PMD/PUD mapping next to others counts as shared, otherwise the per-mm
+   * tracking decides.
+   */
+  maybeMappedShared(head: number): boolean {
+    const id = this.f.lid(head);
+    const mapcount = this.f.mapcount(head);
+    if (id === 0) return mapcount > 1;
+    if (mapcount <= 1) return false;
+    const r = id - 1;
+    const L = this.f.large;
+    if (L.entireMapcount[r]! > 0 || mapcount > 2 ** L.order[r]!) return true;
+    return L.mmShared[r] !== 0;
+  }
 
   /** __folio_mod_stat: NR_ANON_MAPPED / NR_FILE_MAPPED and the PMD-mapped THP counters. */
   private modStat(head: number, anon: boolean, nr: number, nrPmdmapped: number, level: Level): void {
@@ -45,11 +111,17 @@ export class Rmap {
     this.f.set(head, PG_anon);
   }
 
+  /** folio_move_anon_rmap: an anon folio now exclusive to `vma` belongs to its anon_vma. */
+  moveAnon(head: number, vma: Vma): void {
+    if (vma.anonVma !== null) this.f.setMapping(head, vma.anonVma.id, this.f.index(head));
+  }
+
   /**
    * folio_add_new_anon_rmap: the first mapping of a new anonymous folio, at
    * PTE level (every page mapped once) or PMD/PUD level (mapped whole).
    */
   addNewAnon(head: number, vma: Vma, addr: number, level: Level, exclusive: boolean): void {
+    const mm = vma.mmId;
     const av = vma.anonVma;
     if (av === null) throw new ModelBug(`folio_add_new_anon_rmap on VMA #${vma.id} without an anon_vma`);
     this.f.set(head, PG_swapbacked);
@@ -69,11 +141,11 @@ export class Rmap {
     if (level === PTE) {
       this.f.addPageMapcount(head, nr, 1);
       if (exclusive) for (let i = 0; i < nr; i++) this.f.pageSet(head + i, PG_anon_exclusive, true);
-      L.largeMapcount[r] = nr;
+      this.setLarge(r, nr, mm);
       L.nrPagesMapped[r] = nr;
       this.modStat(head, true, nr, 0, PTE);
     } else {
-      L.largeMapcount[r] = 1;
+      this.setLarge(r, 1, mm);
       L.entireMapcount[r] = 1;
       if (exclusive) this.f.pageSet(head, PG_anon_exclusive, true);
       this.modStat(head, true, nr, level === PMD || level === PUD ? nr : 0, level);
@@ -86,7 +158,7 @@ export class Rmap {
    * mappings starting at page `page` (PTE level), or one mapping of the whole
    * folio (PMD/PUD level). Exclusive anon mappings set PageAnonExclusive.
    */
-  add(head: number, page: number, nr: number, level: Level, anon: boolean, exclusive: boolean): void {
+  add(head: number, page: number, nr: number, level: Level, anon: boolean, exclusive: boolean, mm: number): void {
     const id = this.f.lid(head);
     if (id === 0) {
       if (level !== PTE || nr !== 1) throw new ModelBug(`mapping an order-0 folio ${nr} times at level ${level}`);
@@ -107,19 +179,19 @@ export class Rmap {
       }
       this.f.addPageMapcount(page, nr, 1);
       L.nrPagesMapped[r]! += first;
-      L.largeMapcount[r]! += nr;
+      this.addLarge(r, nr, mm);
       this.modStat(head, anon, L.entireMapcount[r]! > 0 ? 0 : first, 0, PTE);
     } else {
       const firstEntire = L.entireMapcount[r] === 0;
       L.entireMapcount[r]!++;
-      L.largeMapcount[r]!++;
+      this.addLarge(r, 1, mm);
       if (anon && exclusive) this.f.pageSet(head, PG_anon_exclusive, true);
       if (firstEntire) this.modStat(head, anon, nrPages - L.nrPagesMapped[r]!, nrPages, level);
     }
   }
 
   /** folio_remove_rmap_{ptes,pmd,pud}. Queues a partially mapped anon folio for deferred split. */
-  remove(head: number, page: number, nr: number, level: Level): void {
+  remove(head: number, page: number, nr: number, level: Level, mm: number): void {
     const anon = this.f.test(head, PG_anon);
     const id = this.f.lid(head);
     if (id === 0) {
@@ -140,7 +212,7 @@ export class Rmap {
         if (mc === 1) last++;
       }
       this.f.addPageMapcount(page, nr, -1);
-      L.largeMapcount[r]! -= nr;
+      this.subLarge(r, nr, mm);
       L.nrPagesMapped[r]! -= last;
       const counted = L.entireMapcount[r]! > 0 ? 0 : last;
       this.modStat(head, anon, -counted, 0, PTE);
@@ -148,7 +220,7 @@ export class Rmap {
     } else {
       if (L.entireMapcount[r]! <= 0) throw new ModelBug(`unmapping folio ${head} at level ${level}, which is not mapped whole`);
       L.entireMapcount[r]!--;
-      L.largeMapcount[r]!--;
+      this.subLarge(r, 1, mm);
       if (L.entireMapcount[r] === 0) {
         const nrUnmapped = nrPages - L.nrPagesMapped[r]!;
         this.modStat(head, anon, -nrUnmapped, -nrPages, level);
@@ -163,17 +235,17 @@ export class Rmap {
    * a copy) when a page is exclusive and the folio may be pinned; otherwise the
    * pages stop being exclusive and gain a mapping each.
    */
-  tryDupAnon(head: number, page: number, nr: number, level: Level, mayBePinned: boolean): boolean {
+  tryDupAnon(head: number, page: number, nr: number, level: Level, mayBePinned: boolean, mm: number): boolean {
     const pages = level === PTE ? nr : 1;
     for (let i = 0; i < pages; i++) {
       if (this.f.pageTest(page + i, PG_anon_exclusive) && mayBePinned) return false;
     }
     for (let i = 0; i < pages; i++) this.f.pageSet(page + i, PG_anon_exclusive, false);
-    this.add(head, page, nr, level, true, false);
+    this.add(head, page, nr, level, true, false, mm);
     return true;
   }
 
   private mthp(order: number, stat: number, d: number): void {
-    if (this.mthpStats !== undefined) this.mthpStats[order * 32 + stat]! += d;
+    this.mthpStats[order * MTHP_STRIDE + stat]! += d;
   }
 }

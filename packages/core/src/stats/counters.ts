@@ -110,6 +110,19 @@ export const NODE_STATS = [
   "nr_foll_pin_released",
 ] as const;
 
+/**
+ * Events of the model that the kernel has no counter for, kept apart from
+ * vm_event_item so the kernel's views stay the kernel's.
+ */
+export const MODEL_EVENTS = [
+  /** A PUD THP split could not get its page tables (the "at-split" deposit policy under memory pressure). */
+  "thp_split_pud_failed",
+  /** Anonymous PUD THP faults that mapped a new folio (the kernel counts only PMD faults in thp_fault_alloc). */
+  "thp_fault_alloc_pud",
+  /** Anonymous PUD THP faults that fell back to smaller mappings. */
+  "thp_fault_fallback_pud",
+] as const;
+
 export type VmEventName = (typeof VM_EVENTS)[number];
 export type NodeStatName = (typeof NODE_STATS)[number];
 
@@ -121,11 +134,17 @@ function indexOf<T extends readonly string[]>(names: T): { [K in T[number]]: num
 
 /** Positions of each event in a VmEvents array. */
 export const EV = indexOf(VM_EVENTS);
+/** Positions of each model event. */
+export const ME = indexOf(MODEL_EVENTS);
 /** Positions of each node stat in a NodeStats array. */
 export const NS = indexOf(NODE_STATS);
 
 export function newEvents(): Float64Array {
   return new Float64Array(VM_EVENTS.length);
+}
+
+export function newModelEvents(): Float64Array {
+  return new Float64Array(MODEL_EVENTS.length);
 }
 
 export function newNodeStats(): Float64Array {
@@ -158,4 +177,12 @@ export const MTHP_STATS = [
   "collapse_exceed_shared_pte",
 ] as const;
 export type MthpStatName = (typeof MTHP_STATS)[number];
+/** Per-order stride of the mTHP stats array: index [order * MTHP_STRIDE + stat]. */
+export const MTHP_STRIDE = 32;
+/** Orders the mTHP stats array covers (up to a PUD order). */
+export const MTHP_MAX_ORDER = 20;
+
+export function newMthpStats(): Float64Array {
+  return new Float64Array((MTHP_MAX_ORDER + 1) * MTHP_STRIDE);
+}
 export const MS = indexOf(MTHP_STATS);

@@ -76,7 +76,7 @@ export function tryToUnmap(k: Kernel, head: number): boolean {
         if (dirty) k.pagecache.markDirty(head);
         mm.addRss(mmCounter(k, head), -1);
       }
-      k.rmap.remove(head, m.page, 1, PTE);
+      k.rmap.remove(head, m.page, 1, PTE, mm.id);
       folioPut(k, head, 1);
     } finally {
       k.locks.release(ptl);
