@@ -2,6 +2,19 @@ import { __GFP_ZERO } from "../phys/gfp";
 import type { FolioContents, LargeFolios, Memmap, MemSection } from "../phys/memmap";
 import {
   FOLIO_FLAGS,
+  PG_active,
+  PG_anon,
+  PG_anon_exclusive,
+  PG_dirty,
+  PG_hwpoison,
+  PG_locked,
+  PG_mlocked,
+  PG_referenced,
+  PG_swapbacked,
+  PG_swapcache,
+  PG_unevictable,
+  PG_uptodate,
+  PG_workingset,
   ORDER_SHIFT,
   PG_allocated,
   PG_head,
@@ -14,6 +27,9 @@ import {
 import type { PhysMem } from "../phys/phys";
 import { ModelBug } from "../util/errors";
 import { mixTag } from "./contents";
+
+/** The folio flags a split copies to every new folio (__split_folio_to_order), plus the anon mark of the mapping. */
+const SPLIT_COPY_FLAGS = PG_referenced | PG_swapbacked | PG_swapcache | PG_mlocked | PG_uptodate | PG_active | PG_workingset | PG_locked | PG_unevictable | PG_dirty | PG_anon;
 
 /**
  * Folios over the memmap. A folio is named by its head pfn. Order-0 folios
@@ -132,6 +148,84 @@ export class Folios {
     }
     this.large.free(id);
     this.phys.freePages(head, order);
+  }
+
+  /**
+   * __split_folio_to_order on the memmap: the pages of the (unmapped, frozen)
+   * large folio at `head` become the folios `pieces` ([head pfn, order],
+   * naturally aligned, covering it in order). Each new folio takes the
+   * folio-wide flags the kernel copies, the mapping, and its own index;
+   * per-page flags, mapcounts and contents stay with their pages. Refcounts
+   * start at zero (the caller unfreezes them).
+   */
+  splitInto(head: number, pieces: readonly (readonly [number, number])[]): void {
+    const m = this.memmap;
+    const L = this.large;
+    const id = m.largeId(head);
+    if (id === 0) throw new ModelBug(`splitting order-0 folio ${head}`);
+    const r = id - 1;
+    const oldOrder = L.order[r]!;
+    const n = 2 ** oldOrder;
+    const flags = L.flags[r]! & SPLIT_COPY_FLAGS;
+    const mapping = L.mapping[r]!;
+    const index = L.index[r]!;
+    const perFlags = new Uint32Array(n);
+    const perMap = new Int32Array(n);
+    const tags = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      perFlags[i] = this.pageTest(head + i, PG_anon_exclusive) ? PG_anon_exclusive : 0;
+      if (this.pageTest(head + i, PG_hwpoison)) perFlags[i]! |= PG_hwpoison;
+      perMap[i] = this.pageMapcount(head + i);
+      tags[i] = this.readTag(head + i);
+    }
+    const oldContents = L.contents[r];
+    if (oldOrder >= this.pbOrder) m.pbLarge.fill(0, m.pageblock(head), m.pageblock(head) + 2 ** (oldOrder - this.pbOrder));
+    L.free(id);
+    for (const [p, o] of pieces) {
+      const off = p - head;
+      if (o === 0) {
+        const s0 = m.section(p);
+        const i = p & this.pbMask;
+        s0.flags[i] = PG_allocated | flags | perFlags[off]!;
+        s0.refcount[i] = 0;
+        s0.mapcount[i] = perMap[off]!;
+        s0.mapping[i] = mapping;
+        s0.index[i] = (index + off) >>> 0;
+        s0.tag[i] = tags[off]!;
+        s0.next[i] = -1;
+        s0.prev[i] = -1;
+        continue;
+      }
+      const nid = L.alloc(p, o);
+      const nr = L.order[nid - 1]! === o ? 2 ** o : 0;
+      L.flags[nid - 1] = flags;
+      L.mapping[nid - 1] = mapping;
+      L.index[nid - 1] = (index + off) >>> 0;
+      if (o >= this.pbOrder) {
+        const first = m.pageblock(p);
+        m.pbLarge.fill(nid, first, first + 2 ** (o - this.pbOrder));
+        L.headPageFlags[nid - 1] = perFlags[off]!;
+        const fl = perFlags.subarray(off, off + nr);
+        if (fl.some((x, j) => j > 0 && x !== 0)) L.pageFlags[nid - 1] = fl.slice();
+        const mc = perMap.subarray(off, off + nr);
+        if (mc.some((x) => x !== 0)) L.pageMapcount[nid - 1] = mc.slice();
+        if (oldContents?.kind === "pattern") L.contents[nid - 1] = { kind: "pattern", seed: oldContents.seed, base: oldContents.base + off };
+        else {
+          const t = tags.subarray(off, off + nr);
+          if (t.some((x) => x !== 0)) L.contents[nid - 1] = { kind: "pages", tags: t.slice() };
+        }
+        continue;
+      }
+      const s0 = m.section(p);
+      const i = p & this.pbMask;
+      for (let j = 0; j < nr; j++) {
+        s0.flags[i + j] = PG_allocated | (j === 0 ? PG_head : PG_tail) | (o << ORDER_SHIFT) | perFlags[off + j]!;
+        s0.mapping[i + j] = j === 0 ? nid : 0;
+        s0.refcount[i + j] = 0;
+        s0.mapcount[i + j] = perMap[off + j]!;
+        s0.tag[i + j] = tags[off + j]!;
+      }
+    }
   }
 
   // ---- structure ---------------------------------------------------------------

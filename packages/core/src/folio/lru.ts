@@ -15,6 +15,13 @@ export const LRU_NAMES = ["inactive_anon", "active_anon", "inactive_file", "acti
 
 const LRU_STAT = [NS.nr_inactive_anon, NS.nr_active_anon, NS.nr_inactive_file, NS.nr_active_file, NS.nr_unevictable];
 
+/** Where a folio sat on its LRU list: its node, list and newer neighbour (-1: it was the newest). */
+export interface LruPlace {
+  readonly nid: number;
+  readonly lru: number;
+  readonly newer: number;
+}
+
 /** One node's lruvec: five lists of folios, newest at the head, scanned from the tail. */
 export class Lruvec {
   readonly head = new Int32Array(NR_LRU_LISTS).fill(-1);
@@ -132,6 +139,44 @@ export class Lru {
     this.setLinks(head, -1, -1);
     this.f.clear(head, PG_lru);
     this.account(v, lru, head, -1);
+  }
+
+  /**
+   * Take a folio off its list, remembering where it was, so the folios a
+   * split makes of it can take its place (lru_add_split_folio).
+   */
+  detach(head: number): LruPlace {
+    const v = this.lruvecOf(head);
+    const place: LruPlace = { nid: v.nid, lru: this.listOf(head), newer: this.prev(head) };
+    this.del(head);
+    return place;
+  }
+
+  /**
+   * Put folios where a detached folio was, in order from newer to older
+   * (the split's new folios just in front of its first one). Each joins the
+   * list its own flags choose; those on another list go to its head.
+   */
+  attach(place: LruPlace, heads: readonly number[]): void {
+    let newer = place.newer;
+    for (const h of heads) {
+      if (this.f.test(h, PG_lru)) throw new ModelBug(`folio ${h} is already on an LRU list`);
+      const lru = this.listOf(h);
+      if (lru !== place.lru || this.lruvecOf(h).nid !== place.nid || (newer >= 0 && !this.f.test(newer, PG_lru))) {
+        this.add(h);
+        continue;
+      }
+      const v = this.lruvecs[place.nid]!;
+      const older = newer >= 0 ? this.next(newer) : v.head[lru]!;
+      this.setLinks(h, older, newer);
+      if (newer >= 0) this.setNext(newer, h);
+      else v.head[lru] = h;
+      if (older >= 0) this.setPrev(older, h);
+      else v.tail[lru] = h;
+      this.f.set(h, PG_lru);
+      this.account(v, lru, h, 1);
+      newer = h;
+    }
   }
 
   /** Move a folio to the head of another list (folio_activate / deactivate / move_folios_to_lru). */

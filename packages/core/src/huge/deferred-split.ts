@@ -53,8 +53,11 @@ export class DeferredSplitQueue {
       this.stat(order, MS.nr_anon_partially_mapped, 1);
     }
     if (this.has(head)) return;
-    const id = f.lid(head);
-    const L = f.large;
+    this.link(f.lid(head));
+  }
+
+  private link(id: number): void {
+    const L = this.f.large;
     L.deferredPrev[id - 1] = this.last;
     L.deferredNext[id - 1] = 0;
     if (this.last !== 0) L.deferredNext[this.last - 1] = id;
@@ -84,12 +87,23 @@ export class DeferredSplitQueue {
     this.stat(f.order(head), MS.nr_anon_partially_mapped, -1);
   }
 
-  /** Take the oldest queued folio off the queue (list_lru_shrink_walk isolating it), or -1. */
-  shift(): number {
-    if (this.first === 0) return -1;
-    const id = this.first;
-    this.unlink(id);
-    return this.f.large.head[id - 1]!;
+  /** Take a folio off the queue for the shrinker, keeping its partially-mapped state (list_lru_isolate_move). */
+  isolate(head: number): void {
+    if (this.has(head)) this.unlink(this.f.lid(head));
+  }
+
+  /** Put a folio the shrinker could not split back on the queue (list_lru_add). */
+  requeue(head: number): void {
+    if (this.has(head) || this.f.lid(head) === 0) return;
+    this.link(this.f.lid(head));
+  }
+
+  /** Folios queued on node `nid` (deferred_split_count). */
+  countOn(nid: number): number {
+    let n = 0;
+    const L = this.f.large;
+    for (let id = this.first; id !== 0; id = L.deferredNext[id - 1]!) if (this.k.phys.nidOf(L.head[id - 1]!) === nid) n++;
+    return n;
   }
 
   /** The queued folios, oldest first (for checks and reports). */

@@ -47,6 +47,10 @@ import { newEvents, newModelEvents, newMthpStats, newNodeStats } from "../stats/
 import { ThpSettings } from "../huge/settings";
 import { HugeZeroFolio } from "../huge/zero-folio";
 import { DeferredSplitQueue } from "../huge/deferred-split";
+import { splitFolio, type SplitError } from "../huge/folio-split";
+import { splitHugePagesPid } from "../huge/split-debug";
+import { dropSlab } from "../huge/shrinker";
+import { folioPut } from "../folio/put";
 import { ModelBug } from "../util/errors";
 import { LockTracker } from "../util/locks";
 import { Rng } from "../util/rng";
@@ -362,6 +366,35 @@ export class Kernel {
   /** madvise(2) with MADV_* `advice`. */
   madvise(mm: Mm, addr: number, len: number, advice: number): SysResult<0> {
     return sysMadvise(this, mm, addr, len, advice, this.madviseOps);
+  }
+
+  /**
+   * Split the large folio at `head` to `order` (split_folio_to_order), or
+   * with `at` only around that page (folio_split). Returns 0 or the errno.
+   */
+  splitFolio(head: number, order: number, at?: number): 0 | SplitError {
+    return this.op("split-folio", () => {
+      const f = this.folios;
+      if (!Number.isInteger(head) || head < 0 || !f.isAllocated(head) || f.head(head) !== head) throw new ModelInputError("folio", head, "the head pfn of an allocated folio");
+      f.ref(head);
+      const r = splitFolio(this, head, order, at === undefined ? {} : { at });
+      folioPut(this, f.head(at ?? head), 1);
+      return r;
+    });
+  }
+
+  /**
+   * debugfs split_huge_pages for one process: split every THP mapped in
+   * [start, end) of `mm` to `order` (at page `inFolioOffset` of each folio
+   * with a non-uniform split when given). Returns [split, total].
+   */
+  splitHugePages(mm: Mm, start: number, end: number, order = 0, inFolioOffset = -1): [number, number] {
+    return this.op("split-huge-pages", () => splitHugePagesPid(this, mm, start, end, order, inFolioOffset));
+  }
+
+  /** /proc/sys/vm/drop_caches = 2: run the shrinkers (deferred split queue, huge zero folio) to completion. */
+  dropSlab(): number {
+    return this.op("drop-slab", () => dropSlab(this));
   }
 
   /** The process exits: its whole address space is torn down. */

@@ -1,4 +1,5 @@
 import {
+  PMD,
   PTE,
   SWP_MIGRATION_READ,
   SWP_MIGRATION_READ_EXCLUSIVE,
@@ -13,16 +14,17 @@ import {
 import { folioPut } from "../folio/put";
 import type { Kernel } from "../kernel/kernel";
 import { folioMaybeDmaPinned } from "../mm/fork";
-import { protIndex } from "../mm/vm-flags";
 import { GFP_HIGHUSER_MOVABLE, __GFP_THISNODE } from "../phys/gfp";
 import {
   PG_active,
   PG_anon,
   PG_anon_exclusive,
   PG_dirty,
+  PG_hwpoison,
   PG_isolated,
   PG_locked,
   PG_lru,
+  PG_mlocked,
   PG_referenced,
   PG_swapbacked,
   PG_swapcache,
@@ -30,7 +32,10 @@ import {
   PG_uptodate,
   PG_workingset,
 } from "../phys/page-flags";
-import { rmapWalk } from "../rmap/walk";
+import { pageVmaMappedWalk, rmapWalk, type MappedAt } from "../rmap/walk";
+import { splitHugeEntry } from "../huge/split-entry";
+import { mmCounter } from "../mm/zap";
+import { VM_LOCKED, protIndex } from "../mm/vm-flags";
 import { EV, NS } from "../stats/counters";
 import { ModelBug } from "../util/errors";
 
@@ -179,22 +184,52 @@ function expectedRefs(k: Kernel, head: number): number {
   return refs;
 }
 
+/** What try_to_migrate / try_to_unmap and remove_migration_ptes are asked to do beyond the plain walk. */
+export interface TtuOpts {
+  /** TTU_SPLIT_HUGE_PMD: split huge mappings on the way (PMDs frozen straight into migration entries). */
+  readonly splitHuge?: boolean;
+  /** TTU_RMAP_LOCKED: the caller holds the anon_vma / i_mmap lock. */
+  readonly rmapLocked?: boolean;
+  /** TTU_USE_SHARED_ZEROPAGE (remove_migration_ptes after a split): map pages that hold only zeroes to the shared zero page. */
+  readonly zeroRemap?: boolean;
+}
+
 /**
  * try_to_migrate: replace every mapping of `src` with a migration entry —
  * writable if the PTE was writable, read-exclusive for an exclusive anon page,
  * read otherwise — carrying young, dirty, soft-dirty and uffd-wp. An
  * exclusive anon page that may be pinned cannot stop being exclusive, so the
- * walk stops and reports failure.
+ * walk stops and reports failure. With `splitHuge` a PMD mapping is split
+ * and frozen into PTE migration entries, a PUD mapping split into PTEs, and
+ * the walk of that VMA restarts. A PUD mapping is not otherwise migrated:
+ * there is no PUD migration entry, so the migration fails (as the RFC does).
  */
-function tryToMigrate(k: Kernel, src: number): boolean {
+export function tryToMigrate(k: Kernel, src: number, opts: TtuOpts = {}): boolean {
   const b = k.backend;
   const f = k.folios;
   const anon = f.test(src, PG_anon);
   let ok = true;
-  rmapWalk(k, src, (m) => {
+  const one = (m: MappedAt): boolean => {
     if (!m.present) return true;
-    if (m.level !== PTE) throw new ModelBug(`migration of a level-${m.level} mapping needs the huge-page layer`);
     const { slot } = m;
+    if (m.level !== PTE) {
+      if (opts.splitHuge) {
+        const ptl = k.tables.ptl(slot.tablePa);
+        k.locks.acquire(ptl);
+        const split = splitHugeEntry(k, m.mm, m.vma, m.level, slot.table, slot.tablePa, slot.index, m.addr, m.level === PMD);
+        k.locks.release(ptl);
+        if (!split) {
+          ok = false;
+          return false;
+        }
+        k.flushTlb(m.addr, m.addr + m.mm.walker.levelSize(m.level), "migrate");
+        // page_vma_mapped_walk_restart: whatever the split left mapped is handled PTE by PTE.
+        return pageVmaMappedWalk(k, m.mm, m.vma, src, f.index(src), f.nrPages(src), one);
+      }
+      if (m.level === PMD && setPmdMigrationEntry(k, src, m)) return true;
+      ok = false;
+      return false;
+    }
     const ptl = k.tables.ptl(slot.tablePa);
     k.locks.acquire(ptl);
     try {
@@ -224,36 +259,58 @@ function tryToMigrate(k: Kernel, src: number): boolean {
       k.locks.release(ptl);
     }
     return true;
-  });
+  };
+  rmapWalk(k, src, one, src, opts.rmapLocked);
   return ok;
+}
+
+/** set_pmd_migration_entry: provided with PMD migration entries; until then a PMD-mapped folio does not migrate whole. */
+function setPmdMigrationEntry(_k: Kernel, src: number, m: MappedAt): boolean {
+  throw new ModelBug(`migrating folio ${src} mapped by a PMD at 0x${m.addr.toString(16)} needs PMD migration entries`);
 }
 
 /**
  * remove_migration_ptes: every migration entry naming `src` becomes a PTE
  * mapping the corresponding page of `dst` (which may be `src` itself when a
  * migration is backed out), with the VMA's protection, writable for writable
- * entries, exclusive unless the entry was a plain read entry.
+ * entries, exclusive unless the entry was a plain read entry. With
+ * `zeroRemap` (after a split to single pages), a page that holds only zeroes
+ * is mapped to the shared zero page instead and dropped from the rss.
  */
-function removeMigrationPtes(k: Kernel, dst: number, src: number): void {
+export function removeMigrationPtes(k: Kernel, dst: number, src: number, opts: TtuOpts = {}): void {
   const b = k.backend;
   const f = k.folios;
   const anon = f.test(dst, PG_anon);
+  const zeroRemap = opts.zeroRemap === true && anon && f.order(dst) === 0 && !f.test(dst, PG_mlocked);
   rmapWalk(
     k,
     dst,
     (m) => {
       if (m.present) return true;
+      if (m.level !== PTE) throw new ModelBug(`restoring a level-${m.level} migration entry at 0x${m.addr.toString(16)} needs PMD migration entries`);
       const { slot } = m;
       b.readEntry(slot.table, slot.index, PTE, R, 0);
       const type = softleafTypeOf(b.swpType(R, 0, PTE));
       if (type !== SoftleafType.MIGRATION_READ && type !== SoftleafType.MIGRATION_READ_EXCLUSIVE && type !== SoftleafType.MIGRATION_WRITE) return true;
       const off = b.swpOffset(R, 0, PTE);
       const page = dst + (m.page - src);
+      const sd = b.capabilities.softDirty && b.swpSoftDirty(R, 0, PTE);
+      const wp = b.capabilities.uffdWp && b.swpUffdWp(R, 0, PTE);
+      if (zeroRemap && (m.vma.flags & VM_LOCKED) === 0 && f.readTag(page) === 0 && !f.pageTest(page, PG_hwpoison)) {
+        // try_to_map_unused_to_zeropage.
+        b.pfnEntry(R, 2, PTE, k.zeroPfn, protIndex(m.vma.flags));
+        b.mkspecial(R, 2, PTE);
+        if (sd) b.mksoftDirty(R, 2, PTE);
+        if (wp) b.mkuffdWp(R, 2, PTE);
+        b.writeEntry(slot.table, slot.index, PTE, R, 2);
+        m.mm.addRss(mmCounter(k, dst), -1);
+        return true;
+      }
       f.ref(dst);
       b.pfnEntry(R, 2, PTE, page, protIndex(m.vma.flags));
-      if (b.capabilities.softDirty && b.swpSoftDirty(R, 0, PTE)) b.mksoftDirty(R, 2, PTE);
+      if (sd) b.mksoftDirty(R, 2, PTE);
       if (type === SoftleafType.MIGRATION_WRITE) b.mkwrite(R, 2, PTE);
-      else if (b.capabilities.uffdWp && b.swpUffdWp(R, 0, PTE)) b.mkuffdWp(R, 2, PTE);
+      else if (wp) b.mkuffdWp(R, 2, PTE);
       if (!migrationYoung(b.softleaf, off)) b.mkold(R, 2, PTE);
       if (f.test(dst, PG_dirty) && migrationDirty(b.softleaf, off)) b.mkdirty(R, 2, PTE);
       const exclusive = anon && type !== SoftleafType.MIGRATION_READ;
@@ -263,6 +320,7 @@ function removeMigrationPtes(k: Kernel, dst: number, src: number): void {
       return true;
     },
     src,
+    opts.rmapLocked,
   );
 }
 

@@ -29,9 +29,10 @@ const R = entryRegs(1);
  * its pages (page_vma_mapped_walk). `visit` returns false to stop early.
  * `match` names the folio whose pfns the entries must carry, when it differs
  * from the one whose mapping is walked (remove_migration_ptes walks the new
- * folio's mapping for entries naming the old one).
+ * folio's mapping for entries naming the old one). With `locked` the caller
+ * already holds the anon_vma or i_mmap lock (TTU_RMAP_LOCKED).
  */
-export function rmapWalk(k: Kernel, head: number, visit: (m: MappedAt) => boolean, match = head): void {
+export function rmapWalk(k: Kernel, head: number, visit: (m: MappedAt) => boolean, match = head, locked = false): void {
   const f = k.folios;
   const mapping = f.mapping(head);
   if (mapping === 0) return;
@@ -51,7 +52,7 @@ export function rmapWalk(k: Kernel, head: number, visit: (m: MappedAt) => boolea
   const nr = f.nrPages(head);
   const index = f.index(head);
   // anon_vma_lock_read / i_mmap_lock_read for the whole walk.
-  k.locks.acquire(lock, true);
+  if (!locked) k.locks.acquire(lock, true);
   try {
     for (const vma of vmas) {
       const mm = k.mms.get(vma.mmId);
@@ -59,7 +60,7 @@ export function rmapWalk(k: Kernel, head: number, visit: (m: MappedAt) => boolea
       if (!pageVmaMappedWalk(k, mm, vma, match, index, nr, visit)) return;
     }
   } finally {
-    k.locks.release(lock);
+    if (!locked) k.locks.release(lock);
   }
 }
 
@@ -106,6 +107,15 @@ export function pageVmaMappedWalk(k: Kernel, mm: Mm, vma: Vma, head: number, ind
     i++;
   }
   return true;
+}
+
+/** The lock an rmap walk of the folio at `head` takes (the anon_vma root's, or the file's i_mmap), or null when it has no mapping. */
+export function rmapLockOf(k: Kernel, head: number): Lock | null {
+  const f = k.folios;
+  const mapping = f.mapping(head);
+  if (mapping === 0) return null;
+  if (f.test(head, PG_anon)) return k.anonVmas.byId.get(mapping)?.root.lock ?? null;
+  return k.files.get(mapping)?.iMmapLock ?? null;
 }
 
 /** The pfn a pfn-carrying softleaf in R names, or -1. */

@@ -1,3 +1,4 @@
+import { shrinkSlab } from "../huge/shrinker";
 import { folioPut } from "../folio/put";
 import { LRU_INACTIVE_ANON, LRU_INACTIVE_FILE } from "../folio/lru";
 import { VM_EXEC } from "../mm/vm-flags";
@@ -277,6 +278,8 @@ export function shrinkNode(k: Kernel, nid: number, sc: ScanControl): number {
         scan -= batch;
       }
     }
+    // shrink_slab: the THP shrinkers (deferred split, huge zero folio) at this priority.
+    shrinkSlab(k, nid, sc.priority);
   }
   return sc.nrReclaimed;
 }
