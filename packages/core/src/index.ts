@@ -3,7 +3,7 @@ export { Kernel, type TlbStats, type CoreFlushReason } from "./kernel/kernel";
 export { resolveConfig, type KernelConfig, type ResolvedConfig } from "./kernel/config";
 
 // Address spaces, VMAs and the system calls on them.
-export { Mm, MMF_HAS_PINNED, MMF_DISABLE_THP, MMF_VM_HUGEPAGE } from "./mm/mm";
+export { Mm, MMF_HAS_PINNED, MMF_DISABLE_THP, MMF_DISABLE_THP_EXCEPT_ADVISED, MMF_HUGE_ZERO_FOLIO, MMF_VM_HUGEPAGE } from "./mm/mm";
 export { Vma, type VmaKind } from "./mm/vma";
 export * from "./mm/vm-flags";
 export * from "./mm/counters";
@@ -46,6 +46,15 @@ export * from "./stats/counters";
 export * from "./stats/meminfo";
 export * from "./stats/vmstat";
 export * from "./stats/smaps";
+export * from "./stats/thp";
+
+// Huge pages.
+export { ThpSettings, type GlobalEnabled, type AnonEnabled, type Defrag, type PudDeposit } from "./huge/settings";
+export { thpVmaAllowableOrders, thpVmaSuitableOrder, TVA_SMAPS, TVA_PAGEFAULT, TVA_KHUGEPAGED, TVA_FORCED_COLLAPSE, type TvaType } from "./huge/orders";
+export { splitFolio, piecesOf, type SplitError, type SplitOptions } from "./huge/folio-split";
+export { DeferredSplitQueue } from "./huge/deferred-split";
+export { HugeZeroFolio } from "./huge/zero-folio";
+export { deferredSplitScan, shrinkSlab, thpUnderused } from "./huge/shrinker";
 
 // Checking.
 export { checkInvariants, installChecker, InvariantViolation, type Violation } from "./check/invariants";

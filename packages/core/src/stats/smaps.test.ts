@@ -40,6 +40,7 @@ function smallState(k: Kernel): { mm: Mm; as: AddressSpace } {
 }
 
 const ZERO_STATS: MemSizeStats = {
+  anonymousPudThp: 0,
   resident: 0,
   sharedClean: 0,
   sharedDirty: 0,

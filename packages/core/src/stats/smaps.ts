@@ -1,4 +1,5 @@
-import { PTE, PMD, SoftleafType, entryRegs, softleafHasPfn, softleafPfn, softleafTypeOf, type Level } from "@hugemm/arch";
+import { TVA_SMAPS, thpVmaAllowableOrders } from "../huge/orders";
+import { PTE, PMD, PUD, SoftleafType, entryRegs, softleafHasPfn, softleafPfn, softleafTypeOf, type Level } from "@hugemm/arch";
 import { normalPage } from "../fault/wp";
 import type { Kernel } from "../kernel/kernel";
 import type { Mm } from "../mm/mm";
@@ -34,6 +35,8 @@ export interface MemSizeStats {
   readonly anonymous: number;
   readonly lazyfree: number;
   readonly anonymousThp: number;
+  /** Model-only: anonymous memory mapped by PUD THPs (the kernel has no such line yet). */
+  readonly anonymousPudThp: number;
   readonly shmemThp: number;
   readonly fileThp: number;
   readonly swap: number;
@@ -70,6 +73,7 @@ class Mss {
   anonymous = 0;
   lazyfree = 0;
   anonymousThp = 0;
+  anonymousPudThp = 0;
   shmemThp = 0;
   fileThp = 0;
   swap = 0;
@@ -107,6 +111,7 @@ class Mss {
       anonymous: this.anonymous,
       lazyfree: this.lazyfree,
       anonymousThp: this.anonymousThp,
+      anonymousPudThp: this.anonymousPudThp,
       shmemThp: this.shmemThp,
       fileThp: this.fileThp,
       swap: this.swap,
@@ -126,7 +131,7 @@ class Mss {
 
 /** What features register so smaps can show what only they know. */
 export interface SmapsHooks {
-  /** thp_vma_allowable_orders(vma, vm_flags, TVA_SMAPS, THP_ORDERS_ALL) != 0. */
+  /** Overrides THPeligible (by default the core's thp_vma_allowable_orders(vma, vm_flags, TVA_SMAPS, THP_ORDERS_ALL) != 0). */
   thpEligible?(vma: Vma): boolean;
   /** For a VM_HUGETLB VMA: its huge page size and the bytes smaps_hugetlb_range counts as shared and private. */
   hugetlb?(vma: Vma): { readonly pageSize: number; readonly shared: number; readonly private: number };
@@ -196,7 +201,7 @@ function account(k: Kernel, mss: Mss, page: number, compound: boolean, young: bo
 
 /** Whether `pfn` heads the zero page or a huge zero folio (vm_normal_page refuses them). */
 function isZero(k: Kernel, pfn: number): boolean {
-  return pfn === k.zeroPfn || (k.phys.memmap.pageFlags(pfn) & PGTY_zero) !== 0;
+  return pfn === k.zeroPfn || k.hugeZero.is(pfn) || (k.phys.memmap.pageFlags(pfn) & PGTY_zero) !== 0;
 }
 
 /**
@@ -221,7 +226,11 @@ function hugeEntry(k: Kernel, mss: Mss, table: Uint32Array, index: number, level
   }
   const flags = k.folios.flags(k.folios.head(page));
   const size = 2 ** k.geometry.levels[level]!.shift;
-  if (flags & PG_anon) mss.anonymousThp += size;
+  if (flags & PG_anon) {
+    // The kernel's AnonHugePages is PMD-mapped THP; PUD THP memory goes to the model's own line.
+    if (level === PUD) mss.anonymousPudThp += size;
+    else mss.anonymousThp += size;
+  }
   else if (flags & PG_swapbacked) mss.shmemThp += size;
   else mss.fileThp += size;
   const young = present && b.young(R, 0, level);
@@ -392,7 +401,7 @@ export function smaps(k: Kernel, mm: Mm): Smaps {
       kernelPageSize: pageSize,
       mmuPageSize: pageSize,
       stats: mss.result(),
-      thpEligible: hooks?.thpEligible?.(vma) ? 1 : 0,
+      thpEligible: (hooks?.thpEligible?.(vma) ?? thpVmaAllowableOrders(k, mm, vma, vma.flags, TVA_SMAPS, k.thp.anonOrders) !== 0) ? 1 : 0,
       vmFlags: vmFlagMnemonics(vma.flags),
     });
   }
@@ -439,6 +448,8 @@ function showSmap(s: MemSizeStats, rollup: boolean): string {
   t += dec("KSM:            ", s.ksm);
   t += dec("LazyFree:       ", s.lazyfree);
   t += dec("AnonHugePages:  ", s.anonymousThp);
+  // Model-only, and only where there is some, so the text stays the kernel's otherwise.
+  if (s.anonymousPudThp > 0) t += dec("AnonPudHugePages: ", s.anonymousPudThp, 6);
   t += dec("ShmemPmdMapped: ", s.shmemThp);
   t += dec("FilePmdMapped:  ", s.fileThp);
   t += dec("Shared_Hugetlb: ", s.sharedHugetlb);

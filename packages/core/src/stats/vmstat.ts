@@ -1,7 +1,7 @@
 import type { Kernel } from "../kernel/kernel";
 import { MIGRATETYPE_NAMES, MIGRATE_PCPTYPES } from "../phys/migratetype";
 import type { ZoneName } from "../phys/zone";
-import { EV, NODE_STATS, NS, VM_EVENTS, type NodeStatName } from "./counters";
+import { EV, NODE_STATS, NS, VM_EVENTS, type NodeStatName, ME, MODEL_EVENTS } from "./counters";
 import { checkReportValue, globalNodeState, hugetlbReport, hugetlbTotalPages, reportBuild, totalreservePages, type ReportBuild, type ReportField } from "./meminfo";
 
 /**
@@ -292,6 +292,7 @@ export function vmstat(k: Kernel): Vmstat {
   const model: ReportField[] = [];
   for (const n of NODE_STATS) if (!printed.has(n)) model.push([n, ns(n)]);
   for (const n of VM_EVENTS) if (!printed.has(n)) model.push([n, k.events[EV[n]]!]);
+  for (const n of MODEL_EVENTS) model.push([n, k.modelEvents[ME[n]]!]);
   return { fields, model };
 }
 
