@@ -5,9 +5,10 @@ import { FULL, QUICK, blackhole, measure, type Measurement, type Workload } from
 import { describeMachine } from "./machine";
 import { metrics, table, type BenchReport } from "./report";
 import { archWorkloads } from "./suites/arch";
+import { coreWorkloads } from "./suites/core";
 
-function workloads(): Workload[] {
-  return benchBackends().flatMap(archWorkloads);
+function workloads(quick: boolean): Workload[] {
+  return [...coreWorkloads(quick), ...benchBackends().flatMap(archWorkloads)];
 }
 
 function main(args: BenchArgs): number {
@@ -15,7 +16,7 @@ function main(args: BenchArgs): number {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const selected = workloads().filter((w) => args.only === undefined || w.name.includes(args.only));
+  const selected = workloads(args.quick).filter((w) => args.only === undefined || w.name.includes(args.only));
   if (selected.length === 0) {
     process.stderr.write(`hugemm-bench: no workload matches --only ${JSON.stringify(args.only)}\n`);
     return 2;

@@ -45,10 +45,14 @@ export function handleMmFault(k: Kernel, mm: Mm, vma: Vma, addr: number, flags: 
   k.events[EV.pgfault]!++;
   k.locks.acquire(vma.lock, true);
   try {
-    const huge = h.hugeFault(k, mm, vma, addr, flags);
-    if (huge >= 0) return huge;
     const slot = mm.slot;
-    const st = mm.walker.find(addr, PTE, true, slot, mm.nid);
+    // A PTE table already covers the address: nothing above it is huge, and no huge entry can be made.
+    let st = mm.walker.find(addr, PTE, false, slot);
+    if (st !== WALK_OK) {
+      const huge = h.hugeFault(k, mm, vma, addr, flags);
+      if (huge >= 0) return huge;
+      st = mm.walker.find(addr, PTE, true, slot, mm.nid);
+    }
     if (st === WALK_ENOMEM) return VM_FAULT_OOM;
     if (st !== WALK_OK) throw new ModelBug(`fault at 0x${addr.toString(16)}: the walk stopped with status ${st} above the PTE level`);
     return handlePteFault(k, mm, vma, addr, flags, slot, h);

@@ -1,4 +1,4 @@
-import { PMD, PTE, PUD, SoftleafType, entryRegs, softleafTypeOf, type Level } from "@hugemm/arch";
+import { PMD, PUD, SoftleafType, entryRegs, softleafTypeOf, type Level } from "@hugemm/arch";
 import { anonVmaPrepare } from "../fault/anon";
 import { FAULT_FLAG_UNSHARE, FAULT_FLAG_WRITE, VM_FAULT_FALLBACK, VM_FAULT_MIGRATION_WAIT, VM_FAULT_OOM } from "../fault/codes";
 import { folioPut } from "../folio/put";
@@ -23,12 +23,10 @@ const SLOT = new Slot();
  * existing huge entry is a write-protect fault (wp_huge_pmd), a NUMA hint
  * or just an access-flag update; a PMD migration entry makes the fault
  * wait. Returns -1 for the PTE level to handle the fault (VM_FAULT_FALLBACK
- * included), or the fault's result.
+ * included), or the fault's result. The caller has found no PTE table for
+ * the address (with one, nothing above it is huge).
  */
 export function hugeFault(k: Kernel, mm: Mm, vma: Vma, addr: number, flags: number): number {
-  const w = mm.walker;
-  // A PTE table already covers the address: nothing above it can be huge.
-  if (w.find(addr, PTE, false, SLOT) === WALK_OK) return -1;
   const s = k.thp;
   if (s.pmdOrder < 0) return -1;
   if (s.pudOrder > 0) {

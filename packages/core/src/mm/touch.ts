@@ -43,11 +43,26 @@ export function touchRange(k: Kernel, mm: Mm, start: number, len: number, write:
     for (;;) {
       const st = w.find(va, PTE, false, slot);
       if ((st === WALK_OK || st === WALK_LEAF) && b.hwAccess(slot.table, slot.index, slot.level, write)) {
-        if (write && seed !== undefined) {
-          b.readEntry(slot.table, slot.index, slot.level, R, 0);
+        if (st === WALK_LEAF) {
+          // One TLB entry covers the whole leaf: the rest of it needs no walk (young/dirty are already set).
           const size = w.levelSize(slot.level);
-          const pfn = b.pfn(R, 0, slot.level) + Math.floor((va % size) / ps);
-          f.writeTag(pfn, mixTag(seed, va / ps));
+          const last = Math.min(end, va - (va % size) + size);
+          if (write && seed !== undefined) {
+            b.readEntry(slot.table, slot.index, slot.level, R, 0);
+            const leafStart = va - (va % size);
+            const head = b.pfn(R, 0, slot.level);
+            // A store over the whole leaf writes its folio's pattern in O(1).
+            if (va !== leafStart || last !== leafStart + size || !f.writePattern(head, seed, leafStart / ps)) {
+              for (let a = va, p = head + (va - leafStart) / ps; a < last; a += ps, p++) f.writeTag(p, mixTag(seed, a / ps));
+            }
+          }
+          res.pages += Math.ceil((last - va) / ps);
+          va = last - ps;
+          break;
+        }
+        if (write && seed !== undefined) {
+          b.readEntry(slot.table, slot.index, PTE, R, 0);
+          f.writeTag(b.pfn(R, 0, PTE), mixTag(seed, va / ps));
         }
         res.pages++;
         break;
