@@ -320,18 +320,31 @@ function checkFolios(k: Kernel, seen: Seen, v: Report): void {
   }
 }
 
-/** CONFIG_MM_ID: the per-mm slots and the shared bit agree with who maps the folio. */
+/**
+ * CONFIG_MM_ID: a folio mapped by more than one process is maybe-mapped-
+ * shared (false positives are allowed: an mm that mapped it while both
+ * slots were taken stays untracked); each tracked mm's slot counts exactly
+ * its mappings; and a folio not marked shared is mapped by its one tracked mm.
+ */
 function checkPerMm(k: Kernel, head: number, seen: Seen, v: Report): void {
-  const m = seen.perMm.get(head);
-  if (m === undefined) return;
+  const m = seen.perMm.get(head) ?? new Map<number, number>();
   const L = k.folios.large;
   const r = k.folios.lid(head) - 1;
   if (m.size > 1 && !k.rmap.maybeMappedShared(head)) v("mapcount", `folio ${head} is mapped by ${m.size} processes but not maybe-mapped-shared`, { pfn: head });
-  if (m.size === 1) {
-    const [[mm, n]] = [...m.entries()] as [[number, number]];
-    const slot = L.mmId0[r] === mm ? L.mmMapcount0[r] : L.mmId1[r] === mm ? L.mmMapcount1[r] : -1;
-    if (slot !== n) v("mapcount", `folio ${head}: mm ${mm} maps it ${n} times but its per-mm slot says ${slot}`, { pfn: head, expected: n, found: slot });
-    if (L.mmShared[r] !== 0) v("mapcount", `folio ${head} is mapped by one process only but marked shared`, { pfn: head });
+  for (const [id, count] of [
+    [L.mmId0[r]!, L.mmMapcount0[r]!],
+    [L.mmId1[r]!, L.mmMapcount1[r]!],
+  ] as const) {
+    if (id === 0) {
+      if (count !== 0) v("mapcount", `folio ${head} has a free per-mm slot with count ${count}`, { pfn: head });
+      continue;
+    }
+    const n = m.get(id) ?? 0;
+    if (n !== count) v("mapcount", `folio ${head}: mm ${id} maps it ${n} times but its per-mm slot says ${count}`, { pfn: head, expected: n, found: count });
+  }
+  if (L.mmShared[r] === 0 && m.size === 1) {
+    const [mm] = [...m.keys()] as [number];
+    if (L.mmId0[r] !== mm && L.mmId1[r] !== mm) v("mapcount", `folio ${head} is not marked shared but its one process (mm ${mm}) is not tracked`, { pfn: head });
   }
 }
 
