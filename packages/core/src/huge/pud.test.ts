@@ -7,6 +7,7 @@ import { Kernel } from "../kernel/kernel";
 import { MM_ANONPAGES } from "../mm/counters";
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../mm/vm-flags";
 import { GFP_NOWAIT } from "../phys/gfp";
+import { FOLL_LONGTERM, FOLL_PIN, FOLL_WRITE } from "../gup/gup";
 import { EV, ME, MS, MTHP_STRIDE, NS } from "../stats/counters";
 import { entryAt, mappedAt, tablePages } from "../testing/inspect";
 import { mapOk } from "../testing/vma";
@@ -131,6 +132,25 @@ describe("anonymous PUD THP (the 2026 RFC)", () => {
     expect(entryAt(k, mm, a)).toMatchObject({ level: PUD, write: true });
     k.exit(mm);
   });
+
+  it("copies a pinned PUD THP for the child at fork, splitting the parent's PUD", () => {
+    const k = pudKernel("pre-deposit", "4G");
+    const mm = k.createMm();
+    const a = mapOk(k, mm, { len: GiB, prot: RW, flags: ANON });
+    k.touch(mm, a, 4096, true, 1);
+    const pin = k.gup(mm, a, 1, FOLL_PIN | FOLL_WRITE | FOLL_LONGTERM);
+    expect(pin.error).toBeNull();
+    const child = k.fork(mm)!;
+    expect(k.events[EV.thp_split_pud]).toBe(1);
+    expect(mappedAt(k, mm, a)).toMatchObject({ level: PTE });
+    // Every page was exclusive and the folio may be pinned: the child got copies.
+    expect(child.rss[MM_ANONPAGES]).toBe(PUD_PAGES);
+    expect((mappedAt(k, child, a) as { pfn: number }).pfn).not.toBe((mappedAt(k, mm, a) as { pfn: number }).pfn);
+    expect(k.peek(child, a)).toBe(mixTag(1, a / 4096));
+    k.unpin(pin, FOLL_PIN);
+    k.exit(child);
+    k.exit(mm);
+  }, 60_000);
 
   it("changes a whole PUD's protection in place", () => {
     const k = pudKernel();

@@ -2,7 +2,7 @@ import { PTE, SoftleafType, SWP_MIGRATION_READ, entryRegs, softleafIsMigration, 
 import { normalPage } from "../fault/wp";
 import type { Kernel } from "../kernel/kernel";
 import { GFP_HIGHUSER_MOVABLE } from "../phys/gfp";
-import { PG_anon } from "../phys/page-flags";
+import { PG_anon, PG_anon_exclusive } from "../phys/page-flags";
 import { WALK_ENOMEM, WALK_LEAF, WALK_OK, WALK_SOFTLEAF, Slot } from "../pgtable/walker";
 import { ModelBug } from "../util/errors";
 import { MM_ANONPAGES, MM_SWAPENTS } from "./counters";
@@ -167,9 +167,12 @@ function copyPresentPtes(k: Kernel, dst: Mm, src: Mm, dstVma: Vma, srcVma: Vma, 
   if (page >= 0) {
     const head = f.head(page);
     const anon = f.test(head, PG_anon);
-    if (f.order(head) > 0 && maxNr > 1) nr = pteBatch(k, srcSlot.table, si, page, Math.min(maxNr, head + f.nrPages(head) - page));
+    const mayBePinned = anon && folioNeedsCowForDma(k, srcVma, src, head);
+    // A batch starting on an exclusive page of a possibly pinned folio fails whatever its length (then the
+    // kernel copies that one page): skip measuring it.
+    const copyNow = mayBePinned && f.pageTest(page, PG_anon_exclusive);
+    if (!copyNow && f.order(head) > 0 && maxNr > 1) nr = pteBatch(k, srcSlot.table, si, page, Math.min(maxNr, head + f.nrPages(head) - page));
     if (anon) {
-      const mayBePinned = folioNeedsCowForDma(k, srcVma, src, head);
       if (!k.rmap.tryDupAnon(head, page, nr, PTE, mayBePinned, dst.id)) {
         if (nr > 1) nr = 1;
         return copyPresentPage(k, dst, dstVma, srcSlot, si, dstSlot, di, addr, page) ? 1 : -1;
