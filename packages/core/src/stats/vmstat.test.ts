@@ -97,6 +97,9 @@ describe("/proc/vmstat", () => {
     expect(vmstat(k).model).toEqual([
       ["nr_bounce", 0],
       ["nr_anon_pud_transparent_hugepages", 0],
+      ["thp_split_pud_failed", 0],
+      ["thp_fault_alloc_pud", 0],
+      ["thp_fault_fallback_pud", 0],
     ]);
   });
 
