@@ -157,6 +157,7 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
         const pfn = softleafPfn(b.softleaf, off);
         const head = f.head(pfn);
         if (!f.test(head, PG_locked)) v("migration", `migration entry at 0x${addr.toString(16)} for unlocked folio ${head}`, { mm: mm.id, addr, pfn });
+        if (t.level !== PTE && (pfn !== head || f.nrPages(head) !== pages)) v("migration", `a level-${t.level} migration entry at 0x${addr.toString(16)} names pfn ${pfn}, not the head of a folio of ${pages} pages`, { mm: mm.id, addr, pfn });
         rss[counterOf(k, head)]! += pages;
       }
     }

@@ -196,8 +196,10 @@ function finish(k: Kernel, mm: Mm, start: number, res: GupResult, flags: number,
   const movable = res.pages.filter((p) => p !== k.zeroPfn && k.phys.zoneOf(p).name === "Movable");
   if (movable.length === 0) return res;
   const nr = res.pages.length;
+  // collect_longterm_unpinnable_folios: each folio once, however many of its pages were pinned (a THP's 512).
+  const heads = [...new Set(movable.map((p) => k.folios.head(p)))];
   releasePages(k, res.pages, flags, false);
-  if (!longterm(k, movable.map((p) => k.folios.head(p)))) return { pages: [], fast: 0, error: "ENOMEM" };
+  if (!longterm(k, heads)) return { pages: [], fast: 0, error: "ENOMEM" };
   return getUserPages(k, mm, start, nr, flags, false, fh, hugeFollow, longterm);
 }
 

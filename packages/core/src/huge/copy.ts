@@ -4,7 +4,7 @@ import { MM_ANONPAGES } from "../mm/counters";
 import { folioNeedsCowForDma, type HugeCopyResult } from "../mm/fork";
 import type { Mm } from "../mm/mm";
 import type { Vma } from "../mm/vma";
-import { isCowMapping } from "../mm/vm-flags";
+import { VM_UFFD_WP, isCowMapping } from "../mm/vm-flags";
 import { Slot, WALK_ENOMEM } from "../pgtable/walker";
 import { ModelBug } from "../util/errors";
 import { allocSplitTables, depositSplitTables, freeSplitTables, hasDeposit, type SplitTables } from "./deposit";
@@ -63,7 +63,8 @@ export function copyHuge(k: Kernel, dst: Mm, src: Mm, dstVma: Vma, srcVma: Vma, 
       }
       dst.addRss(MM_ANONPAGES, nr);
       if (tables !== null) depositSplitTables(k, level, DST.tablePa, DST.index, tables);
-      if (b.capabilities.uffdWp) b.swpClearUffdWp(R, 0, level);
+      // The uffd-wp bit survives only into a VMA that is userfaultfd-write-protected.
+      if (b.capabilities.uffdWp && (dstVma.flags & VM_UFFD_WP) === 0) b.swpClearUffdWp(R, 0, level);
       b.writeEntry(DST.table, DST.index, level, R, 0);
       return "ok";
     }
@@ -94,7 +95,7 @@ export function copyHuge(k: Kernel, dst: Mm, src: Mm, dstVma: Vma, srcVma: Vma, 
       b.wrprotect(R, 0, level);
     }
     b.mkold(R, 0, level);
-    if (b.capabilities.uffdWp) b.clearUffdWp(R, 0, level);
+    if (b.capabilities.uffdWp && (dstVma.flags & VM_UFFD_WP) === 0) b.clearUffdWp(R, 0, level);
     b.setEntries(k.ptCtx, DST.table, DST.index, level, haddr, R, 0, 1);
     return "ok";
   } finally {

@@ -38,10 +38,10 @@ import { compactNode } from "../migrate/compaction";
 import { madvColdOrPageout, madvFree } from "../vmscan/madvise";
 import { directReclaim, kswapd, newScanControl, shrinkNode } from "../vmscan/shrink";
 import { getUserPages, releasePages, type GupResult, type HugeFollow, type LongtermMigrate } from "../gup/gup";
+import { migrateLongtermUnpinnable } from "../migrate/longterm";
 import { dupMmap, type HugeCopy } from "../mm/fork";
-import { MigrateReason, finishMigration, migratePages, onNode, startMigration, type MigrationJob } from "../migrate/migrate";
+import { MigrateReason, finishMigration, onNode, startMigration, type MigrationJob } from "../migrate/migrate";
 import { foliosInRange } from "../mm/range";
-import { GFP_HIGHUSER } from "../phys/gfp";
 import { ModelInputError } from "../util/errors";
 import { newEvents, newModelEvents, newMthpStats, newNodeStats } from "../stats/counters";
 import { ThpSettings } from "../huge/settings";
@@ -127,10 +127,7 @@ export class Kernel {
     collapse: () => "EINVAL",
   };
   /** Migrating pages out of ZONE_MOVABLE before a long-term pin (migrate_longterm_unpinnable_folios). */
-  longtermMigrate: LongtermMigrate = (k, heads) => {
-    const r = migratePages(k, heads, (src, order) => k.folios.alloc(order, GFP_HIGHUSER, k.phys.nidOf(src)), MigrateReason.LONGTERM_PIN);
-    return r.failed.length === 0;
-  };
+  longtermMigrate: LongtermMigrate = migrateLongtermUnpinnable;
   /** A large folio is being freed (the deferred split queue drops it): installed by the huge-page layer. */
   largeFolioFreed: (head: number) => void = () => {};
   /** Faults on device-private entries: installed by a device driver. */
@@ -305,13 +302,15 @@ export class Kernel {
 
   /**
    * Migrate the folios mapped in [start, start + len) of `mm` to node `nid`
-   * (move_pages / mbind MPOL_MF_MOVE). With `hold`, the folios stay unmapped
-   * behind migration entries until finishMigration (faults on them wait).
+   * (move_pages; folios shared with other processes move too, as with
+   * MPOL_MF_MOVE_ALL). Folios already on `nid` stay, as move_pages leaves
+   * them. With `hold`, the folios stay unmapped behind migration entries
+   * until finishMigration (faults on them wait).
    */
   migrateRange(mm: Mm, start: number, len: number, nid: number, hold = false): MigrationJob & { moved: number } {
     return this.op("migrate", () => {
       if (!Number.isInteger(nid) || nid < 0 || nid >= this.phys.nodes.length) throw new ModelInputError("node", nid, `a node id in [0, ${this.phys.nodes.length - 1}]`);
-      const heads = foliosInRange(this, mm, start, len);
+      const heads = foliosInRange(this, mm, start, len).filter((h) => this.phys.nidOf(h) !== nid);
       const job = startMigration(this, heads, onNode(this, nid), MigrateReason.SYSCALL);
       const moved = hold ? 0 : finishMigration(this, job);
       return Object.assign(job, { moved });

@@ -7,6 +7,7 @@ import { Kernel } from "../kernel/kernel";
 import type { Mm } from "../mm/mm";
 import { EV, NS } from "../stats/counters";
 import { insertAnonVma } from "../testing/vma";
+import { MigrateReason, migratePages, onNode } from "./migrate";
 
 const MiB = 2 ** 20;
 const BASE = 0x4000_0000;
@@ -103,6 +104,56 @@ for (const make of [() => createX86_64Backend(), () => createArm64Backend("4k-48
       k.touch(child, BASE, ps, true);
       expect(pfnAt(k, child, BASE)).not.toBe(moved);
       k.exit(child);
+      k.exit(mm);
+    });
+
+    it("stops at the first destination it cannot allocate, putting the rest back untried and uncounted", () => {
+      const { k, mm, ps } = setup();
+      // Node 1 has not a page to give.
+      const phys = k.phys;
+      phys.drainPcp();
+      for (const z of phys.nodes[1]!.zones) {
+        for (let p = z.startPfn; p < z.endPfn; ) {
+          const o = z.freeOrderAt(p);
+          if (o < 0 || !phys.takeFreeRange(p, o)) {
+            p++;
+            continue;
+          }
+          for (let i = 0; i < 2 ** o; i++) {
+            k.folios.prep(p + i, 0);
+            k.holdRef(p + i, 1);
+          }
+          p += 2 ** o;
+        }
+      }
+      const pfns = Array.from({ length: 16 }, (_, i) => pfnAt(k, mm, BASE + i * ps));
+      const r = k.migrateRange(mm, BASE, 16 * ps, 1);
+      expect(r.moved).toBe(0);
+      expect(r.enomem).toBe(true);
+      expect(r.failed).toEqual(pfns);
+      expect(k.events[EV.pgmigrate_fail]).toBe(1);
+      expect(k.events[EV.pgmigrate_success]).toBe(0);
+      expect(pfns.map((_, i) => pfnAt(k, mm, BASE + i * ps))).toEqual(pfns);
+      expect(k.phys.nodeStats(0)[NS.nr_isolated_anon]).toBe(0);
+      expect(k.touch(mm, BASE, 16 * ps, true).faults).toBe(0);
+      k.exit(mm);
+    });
+
+    it("does not count folios it could not isolate", () => {
+      const { k, mm, ps } = setup();
+      const held = k.migrateRange(mm, BASE, 4 * ps, 1, true);
+      expect(held.pairs.length).toBe(4);
+      const busy = held.pairs[0]![0];
+      const free = pfnAt(k, mm, BASE + 4 * ps);
+      // One folio is off the LRU for the held migration: migrate_pages never sees it.
+      const r = k.op("migrate", () => migratePages(k, [busy, free], onNode(k, 1), MigrateReason.SYSCALL));
+      expect(r).toEqual({ moved: 1, failed: [busy], enomem: false });
+      expect(k.events[EV.pgmigrate_success]).toBe(1);
+      expect(k.events[EV.pgmigrate_fail]).toBe(0);
+      expect(k.finishMigration(held)).toBe(4);
+      expect(k.folios.isAllocated(busy)).toBe(false);
+      expect(k.events[EV.pgmigrate_success]).toBe(5);
+      expect(k.events[EV.pgmigrate_fail]).toBe(0);
       k.exit(mm);
     });
 

@@ -1,45 +1,13 @@
-import {
-  PMD,
-  PTE,
-  SWP_MIGRATION_READ,
-  SWP_MIGRATION_READ_EXCLUSIVE,
-  SWP_MIGRATION_WRITE,
-  entryRegs,
-  migrationDirty,
-  migrationOffset,
-  migrationYoung,
-  softleafTypeOf,
-  SoftleafType,
-} from "@hugemm/arch";
 import { folioPut } from "../folio/put";
+import { splitFolio, type SplitError } from "../huge/folio-split";
 import type { Kernel } from "../kernel/kernel";
-import { folioMaybeDmaPinned } from "../mm/fork";
-import { GFP_HIGHUSER_MOVABLE, __GFP_THISNODE } from "../phys/gfp";
-import {
-  PG_active,
-  PG_anon,
-  PG_anon_exclusive,
-  PG_dirty,
-  PG_hwpoison,
-  PG_isolated,
-  PG_locked,
-  PG_lru,
-  PG_mlocked,
-  PG_referenced,
-  PG_swapbacked,
-  PG_swapcache,
-  PG_unevictable,
-  PG_uptodate,
-  PG_workingset,
-} from "../phys/page-flags";
-import { pageVmaMappedWalk, rmapWalk, type MappedAt } from "../rmap/walk";
-import { splitHugeEntry } from "../huge/split-entry";
-import { mmCounter } from "../mm/zap";
-import { VM_LOCKED, protIndex } from "../mm/vm-flags";
+import { GFP_HIGHUSER_MOVABLE, GFP_TRANSHUGE, __GFP_RECLAIM, __GFP_THISNODE } from "../phys/gfp";
+import { PG_active, PG_hwpoison, PG_isolated, PG_locked, PG_partially_mapped, PG_swapbacked, PG_unevictable } from "../phys/page-flags";
 import { EV, NS } from "../stats/counters";
-import { ModelBug } from "../util/errors";
+import { removeMigrationPtes, tryToMigrate } from "./migration-entries";
+import { expectedRefs, moveToNewFolio } from "./move";
 
-const R = entryRegs(2);
+export { removeMigrationPtes, tryToMigrate, type TtuOpts } from "./migration-entries";
 
 /** enum migrate_reason. */
 export const MigrateReason = {
@@ -52,21 +20,63 @@ export const MigrateReason = {
 } as const;
 export type MigrateReason = (typeof MigrateReason)[keyof typeof MigrateReason];
 
-/** Where new folios come from: the node and gfp for an ordinary move, or a caller's allocator (compaction's free list). */
+/** Where new folios come from: the node and gfp for an ordinary move, or a caller's allocator (compaction's free list). Returns the head pfn or -1. */
 export type NewFolio = (src: number, order: number) => number;
+
+/** struct migrate_pages_stats: what migrate_pages adds to the vm events when it returns. */
+export interface MigrateStats {
+  /** Pages migrated (pgmigrate_success). */
+  succeeded: number;
+  /** Pages that failed to migrate (pgmigrate_fail); folios left untried are not counted. */
+  failedPages: number;
+  /** PMD-mappable folios migrated whole (thp_migration_success). */
+  thpSucceeded: number;
+  /** PMD-mappable folios that did not migrate whole, split ones included (thp_migration_fail). */
+  thpFailed: number;
+  /** PMD-mappable folios split to migrate their pages (thp_migration_split). */
+  thpSplit: number;
+  /** Large folios of any size split to migrate their pages. */
+  split: number;
+}
 
 /** A migration in progress: folios unmapped to migration entries, locked, their copies allocated. */
 export interface MigrationJob {
   readonly reason: MigrateReason;
   /** [source head, destination head] pairs whose sources are unmapped and waiting to move. */
   readonly pairs: [number, number][];
-  /** Sources that could not be migrated (and are back on the LRU, mapped as before). */
+  /** Folios that did not migrate: back on the LRU and mapped as before, or never taken off it (not isolated). */
   readonly failed: number[];
+  /** The counts so far, added to the vm events when the migration finishes. */
+  readonly stats: MigrateStats;
+  /** A destination could not be allocated and the folio could not be split: migrate_pages stopped there (-ENOMEM). */
+  enomem: boolean;
 }
 
-/** A new folio on node `nid`, for moves between nodes (alloc_migration_target). */
+/** What migratePages did. */
+export interface MigrateResult {
+  /** Folios moved to a new place (the pieces of a split folio count one by one). */
+  readonly moved: number;
+  /** Folios that did not move, back on the LRU. */
+  readonly failed: number[];
+  /** It stopped at a destination it could not allocate (-ENOMEM). */
+  readonly enomem: boolean;
+}
+
+/**
+ * alloc_migration_target with `gfp` on node `nid` (the source's node when
+ * negative): a folio of the source's order; large folios are allocated as
+ * THPs are (GFP_TRANSHUGE: direct reclaim and compaction, no kswapd).
+ */
+export function migrationTarget(k: Kernel, gfp: number, nid = -1): NewFolio {
+  return (src, order) => {
+    const g = order > 0 ? (gfp & ~__GFP_RECLAIM) | GFP_TRANSHUGE : gfp;
+    return k.folios.alloc(order, g, nid < 0 ? k.phys.nidOf(src) : nid);
+  };
+}
+
+/** A new folio on node `nid`, for moves between nodes (move_pages: GFP_HIGHUSER_MOVABLE | __GFP_THISNODE). */
 export function onNode(k: Kernel, nid: number, thisNode = true): NewFolio {
-  return (_src, order) => k.folios.alloc(order, GFP_HIGHUSER_MOVABLE | (thisNode ? __GFP_THISNODE : 0), nid);
+  return migrationTarget(k, GFP_HIGHUSER_MOVABLE | (thisNode ? __GFP_THISNODE : 0), nid);
 }
 
 function isolatedStat(k: Kernel, head: number, d: number): void {
@@ -74,32 +84,183 @@ function isolatedStat(k: Kernel, head: number, d: number): void {
   st[k.folios.test(head, PG_swapbacked) ? NS.nr_isolated_anon : NS.nr_isolated_file]! += d * k.folios.nrPages(head);
 }
 
+/** folio_isolate_lru for migration: off the LRU with a reference, counted in NR_ISOLATED_*. */
+export function isolateForMigration(k: Kernel, head: number): boolean {
+  if (!k.lru.isolate(head)) return false;
+  k.folios.set(head, PG_isolated);
+  isolatedStat(k, head, 1);
+  return true;
+}
+
+/** folio_putback_lru: back on its list, dropping the isolation reference. */
+export function putbackFolio(k: Kernel, head: number): void {
+  const f = k.folios;
+  f.clear(head, PG_isolated);
+  isolatedStat(k, head, -1);
+  k.lru.add(head);
+  folioPut(k, head, 1);
+}
+
+function newJob(reason: MigrateReason): MigrationJob {
+  return { reason, pairs: [], failed: [], stats: { succeeded: 0, failedPages: 0, thpSucceeded: 0, thpFailed: 0, thpSplit: 0, split: 0 }, enomem: false };
+}
+
 /**
- * The first half of migrate_pages for each folio: isolate it from the LRU,
- * lock it, allocate its destination, and unmap it with try_to_migrate, so
- * that every mapping becomes a migration entry. Faults on those entries wait
- * (VM_FAULT_MIGRATION_WAIT) until finishMigration.
+ * The first half of migrate_pages (folio_isolate_lru by the caller, then
+ * migrate_folio_unmap for each folio): isolate the folios from the LRU,
+ * allocate their destinations, lock them and unmap them with
+ * try_to_migrate, so that every mapping becomes a migration entry. Faults
+ * on those entries wait (VM_FAULT_MIGRATION_WAIT) until finishMigration.
+ * Folios that cannot be isolated are left alone (failed, not counted).
  */
 export function startMigration(k: Kernel, heads: readonly number[], newFolio: NewFolio, reason: MigrateReason): MigrationJob {
-  const job: MigrationJob = { reason, pairs: [], failed: [] };
+  const job = newJob(reason);
+  const isolated: number[] = [];
+  for (const head of heads) {
+    if (isolateForMigration(k, head)) isolated.push(head);
+    else job.failed.push(head);
+  }
+  unmapIsolated(k, job, isolated, newFolio);
+  return job;
+}
+
+/** NR_MAX_BATCHED_MIGRATION: migrate_pages takes its list a PMD's worth of pages at a time. */
+function batchPages(k: Kernel): number {
+  return k.thp.pmdOrder > 0 ? 2 ** k.thp.pmdOrder : 512;
+}
+
+/**
+ * migrate_pages over folios already isolated, up to the unmap: batch by
+ * batch, each folio unmapped or failed; folios split on the way
+ * (try_split_folio) are migrated after their batch, one attempt each and
+ * never split again. A destination that cannot be had for a folio that
+ * cannot be split stops everything (-ENOMEM): what was not tried yet goes
+ * back to the LRU uncounted. The kernel's retries (-EAGAIN passes, the
+ * synchronous pass after the asynchronous one) are not repeated: nothing
+ * changes between them in the model, and each failure is counted once, as
+ * the kernel counts it after its last pass. Every unmap happens before the
+ * first move (so that a migration can be held open), where the kernel moves
+ * each batch before it unmaps the pieces of the folios it split; only the
+ * placement of the destinations can differ.
+ */
+export function unmapIsolated(k: Kernel, job: MigrationJob, list: readonly number[], newFolio: NewFolio): void {
   const f = k.folios;
-  for (const src of heads) {
-    if (!k.lru.isolate(src)) {
-      job.failed.push(src);
-      continue;
+  const max = batchPages(k);
+  let i = 0;
+  while (i < list.length) {
+    const from = i;
+    let pages = 0;
+    while (i < list.length) {
+      pages += f.nrPages(list[i]!);
+      i++;
+      if (pages >= max) break;
     }
-    f.set(src, PG_isolated);
-    isolatedStat(k, src, 1);
-    if (f.test(src, PG_locked)) {
-      putback(k, src);
-      job.failed.push(src);
-      continue;
+    const pieces: Pieces = { heads: [], freed: 0 };
+    const stop = unmapBatch(k, job, list, from, i, newFolio, pieces);
+    if (stop >= 0) {
+      for (let j = stop + 1; j < list.length; j++) fail(k, job, list[j]!);
+      for (const p of pieces.heads) fail(k, job, p);
+      job.enomem = true;
+      return;
     }
+    if (pieces.heads.length > 0 || pieces.freed > 0) {
+      // Pieces freed by the split (pages of zeroes now mapped to the zero page) were the last holders of their pages.
+      job.stats.succeeded += pieces.freed;
+      const s = unmapBatch(k, job, pieces.heads, 0, pieces.heads.length, newFolio, null);
+      if (s >= 0) for (let j = s + 1; j < pieces.heads.length; j++) fail(k, job, pieces.heads[j]!);
+    }
+  }
+}
+
+/** The folios a split put on migrate_pages' split list, and the pages it freed outright. */
+interface Pieces {
+  readonly heads: number[];
+  freed: number;
+}
+
+/**
+ * migrate_pages_batch up to the unmap, for list[from, to): returns -1, or
+ * the index of the folio at which it stopped for want of memory.
+ */
+function unmapBatch(k: Kernel, job: MigrationJob, list: readonly number[], from: number, to: number, newFolio: NewFolio, pieces: Pieces | null): number {
+  const f = k.folios;
+  const b = k.backend;
+  const st = job.stats;
+  const pmdOrder = k.thp.pmdOrder;
+  for (let i = from; i < to; i++) {
+    const src = list[i]!;
     const order = f.order(src);
-    const dst = newFolio(src, order);
+    const nr = 2 ** order;
+    const isThp = pmdOrder > 0 && order >= pmdOrder ? 1 : 0;
+    // A partially mapped folio is split now rather than migrated with its unmapped pages.
+    if (pieces !== null && nr > 2 && k.deferredSplit.has(src) && f.test(src, PG_partially_mapped) && trySplit(k, src, pieces) === 0) {
+      st.thpFailed += isThp;
+      st.thpSplit += isThp;
+      st.split++;
+      continue;
+    }
+    if (isPudMapped(k, src)) {
+      // No PUD migration entries: the folio stays where it is, mapped as it was.
+      st.thpFailed++;
+      st.failedPages += nr;
+      fail(k, job, src);
+      continue;
+    }
+    if (isThp && !b.capabilities.pmdSoftleaf) {
+      // !thp_migration_supported(): migrate the pages of the THP instead.
+      st.thpFailed++;
+      if (pieces !== null && trySplit(k, src, pieces) === 0) {
+        st.thpSplit++;
+        st.split++;
+        continue;
+      }
+      st.failedPages += nr;
+      fail(k, job, src);
+      continue;
+    }
+    if (f.refcount(src) === 1) {
+      // Only the isolation holds it: it was freed under us, and migrating it is done.
+      f.clear(src, PG_active | PG_unevictable | PG_isolated);
+      isolatedStat(k, src, -1);
+      folioPut(k, src, 1);
+      st.succeeded += nr;
+      st.thpSucceeded += isThp;
+      continue;
+    }
+    if (containsHwpoison(k, src, nr)) {
+      // -EHWPOISON: the copy would spread corrupted data with no poison mark.
+      st.thpFailed += isThp;
+      st.failedPages += nr;
+      fail(k, job, src);
+      continue;
+    }
+    const dst = order > k.phys.maxOrder ? -1 : newFolio(src, order);
     if (dst < 0) {
-      putback(k, src);
-      job.failed.push(src);
+      st.thpFailed += isThp;
+      // Large folio NUMA hinting faults do not split to retry.
+      if (order > 0 && job.reason !== MigrateReason.NUMA_MISPLACED && pieces !== null) {
+        const r = trySplit(k, src, pieces);
+        if (r === 0) {
+          st.thpSplit += isThp;
+          st.split++;
+          continue;
+        }
+        if (job.reason === MigrateReason.LONGTERM_PIN && r === "EAGAIN") {
+          // Retried in the kernel rather than ending the whole migration; it fails all the same.
+          st.failedPages += nr;
+          fail(k, job, src);
+          continue;
+        }
+      }
+      st.failedPages += nr;
+      fail(k, job, src);
+      return i;
+    }
+    if (f.test(src, PG_locked)) {
+      folioPut(k, dst, 1);
+      st.thpFailed += isThp;
+      st.failedPages += nr;
+      fail(k, job, src);
       continue;
     }
     f.set(src, PG_locked);
@@ -107,38 +268,93 @@ export function startMigration(k: Kernel, heads: readonly number[], newFolio: Ne
     k.migrating.set(src, "src");
     k.migrating.set(dst, "dst");
     if (f.mapped(src) && !tryToMigrate(k, src)) {
-      // Some mapping could not be given up (a possibly pinned exclusive page): back out.
+      // Some mapping could not be given up (a possibly pinned exclusive page, a PUD): back out.
       removeMigrationPtes(k, src, src);
       abandon(k, src, dst);
+      st.thpFailed += isThp;
+      st.failedPages += nr;
       job.failed.push(src);
       continue;
     }
     job.pairs.push([src, dst]);
   }
-  return job;
+  return -1;
+}
+
+/** Mapped whole by a PUD: there is no PUD migration entry to unmap it to. */
+function isPudMapped(k: Kernel, head: number): boolean {
+  const f = k.folios;
+  return k.thp.pudOrder > 0 && f.order(head) === k.thp.pudOrder && f.entireMapcount(head) > 0;
+}
+
+/** folio_contain_hwpoisoned_page. */
+function containsHwpoison(k: Kernel, head: number, nr: number): boolean {
+  for (let i = 0; i < nr; i++) if (k.folios.pageTest(head + i, PG_hwpoison)) return true;
+  return false;
 }
 
 /**
- * The second half: for each unmapped folio, check no one else holds it
- * (folio_migrate_mapping's refcount test — a pinned page fails here), copy it,
- * move its mapping and flags, and turn the migration entries into mappings of
- * the new folio (remove_migration_ptes). Returns how many folios moved.
+ * try_split_folio with migrate_pages' split list: split the isolated folio
+ * at `head` to single pages; each new folio joins the list isolated, with a
+ * reference of its own (the isolation reference stays on `head`). Pages the
+ * split freed (mapped to the shared zero page now) are counted as done.
+ */
+function trySplit(k: Kernel, head: number, pieces: Pieces): 0 | SplitError {
+  const f = k.folios;
+  const nr = f.nrPages(head);
+  const anon = f.test(head, PG_swapbacked);
+  const nid = k.phys.nidOf(head);
+  const r = splitFolio(k, head, 0);
+  if (r !== 0) return r;
+  const st = k.phys.nodeStats(nid);
+  for (let p = head; p < head + nr; ) {
+    if (p !== head && !f.isAllocated(p)) {
+      st[anon ? NS.nr_isolated_anon : NS.nr_isolated_file]!--;
+      pieces.freed++;
+      p++;
+      continue;
+    }
+    if (p !== head) f.ref(p);
+    f.set(p, PG_isolated);
+    pieces.heads.push(p);
+    p += f.nrPages(p);
+  }
+  return 0;
+}
+
+/** The folio goes back where it was, and counts among the failed. */
+function fail(k: Kernel, job: MigrationJob, head: number): void {
+  putbackFolio(k, head);
+  job.failed.push(head);
+}
+
+/**
+ * The second half (migrate_folio_move): for each unmapped folio, check no
+ * one else holds it (folio_migrate_mapping's refcount test — a folio someone
+ * got a reference to fails here), copy it, move its mapping, flags and
+ * deferred-split state, put the new folio on the LRU and turn the migration
+ * entries into mappings of it (remove_migration_ptes). The counts go to the
+ * vm events (pgmigrate_*, thp_migration_*). Returns how many folios moved.
  */
 export function finishMigration(k: Kernel, job: MigrationJob): number {
   const f = k.folios;
+  const st = job.stats;
+  const pmdOrder = k.thp.pmdOrder;
   let moved = 0;
   for (const [src, dst] of job.pairs) {
     const nr = f.nrPages(src);
+    const isThp = pmdOrder > 0 && f.order(src) >= pmdOrder ? 1 : 0;
     if (f.refcount(src) !== expectedRefs(k, src) + 1) {
       removeMigrationPtes(k, src, src);
       abandon(k, src, dst);
       job.failed.push(src);
-      count(k, src, false);
+      st.thpFailed += isThp;
+      st.failedPages += nr;
       continue;
     }
     f.copyContents(dst, src, nr);
-    migrateMapping(k, src, dst);
-    migrateFlags(k, src, dst);
+    moveToNewFolio(k, src, dst);
+    k.lru.add(dst);
     removeMigrationPtes(k, dst, src);
     k.migrating.delete(src);
     k.migrating.delete(dst);
@@ -148,180 +364,40 @@ export function finishMigration(k: Kernel, job: MigrationJob): number {
     isolatedStat(k, src, -1);
     // The isolation reference was the last one the old folio had.
     folioPut(k, src, 1);
-    k.lru.add(dst);
     folioPut(k, dst, 1);
-    count(k, dst, true);
+    st.succeeded += nr;
+    st.thpSucceeded += isThp;
     moved++;
   }
-  for (const src of job.failed) if (!k.migrating.has(src)) count(k, src, false);
   job.pairs.length = 0;
+  countStats(k, st);
   return moved;
 }
 
-/** migrate_pages: both halves at once. Returns the folios moved and the ones that failed. */
-export function migratePages(k: Kernel, heads: readonly number[], newFolio: NewFolio, reason: MigrateReason): { moved: number; failed: number[] } {
+/** The vm events migrate_pages counts on its way out; the stats start over. */
+function countStats(k: Kernel, st: MigrateStats): void {
+  const ev = k.events;
+  ev[EV.pgmigrate_success]! += st.succeeded;
+  ev[EV.pgmigrate_fail]! += st.failedPages;
+  ev[EV.thp_migration_success]! += st.thpSucceeded;
+  ev[EV.thp_migration_fail]! += st.thpFailed;
+  ev[EV.thp_migration_split]! += st.thpSplit;
+  st.succeeded = st.failedPages = st.thpSucceeded = st.thpFailed = st.thpSplit = st.split = 0;
+}
+
+/** migrate_pages: isolate the folios, then both halves at once. */
+export function migratePages(k: Kernel, heads: readonly number[], newFolio: NewFolio, reason: MigrateReason): MigrateResult {
   const job = startMigration(k, heads, newFolio, reason);
   const moved = finishMigration(k, job);
-  return { moved, failed: job.failed };
+  return { moved, failed: job.failed, enomem: job.enomem };
 }
 
-function count(k: Kernel, head: number, ok: boolean): void {
-  const nr = k.folios.isAllocated(head) ? k.folios.nrPages(head) : 1;
-  k.events[ok ? EV.pgmigrate_success : EV.pgmigrate_fail]! += nr;
-  if (nr > 1) k.events[ok ? EV.thp_migration_success : EV.thp_migration_fail]!++;
-}
-
-/** The references a folio has when nothing but its caches and the isolation hold it (folio_expected_ref_count). */
-function expectedRefs(k: Kernel, head: number): number {
-  const f = k.folios;
-  const nr = f.nrPages(head);
-  let refs = f.mapcount(head);
-  if (f.test(head, PG_swapcache)) refs += nr;
-  if (!f.test(head, PG_anon)) {
-    const as = k.files.get(f.mapping(head));
-    if (as !== undefined && as.pages.get(f.index(head)) === head) refs += nr;
-  }
-  return refs;
-}
-
-/** What try_to_migrate / try_to_unmap and remove_migration_ptes are asked to do beyond the plain walk. */
-export interface TtuOpts {
-  /** TTU_SPLIT_HUGE_PMD: split huge mappings on the way (PMDs frozen straight into migration entries). */
-  readonly splitHuge?: boolean;
-  /** TTU_RMAP_LOCKED: the caller holds the anon_vma / i_mmap lock. */
-  readonly rmapLocked?: boolean;
-  /** TTU_USE_SHARED_ZEROPAGE (remove_migration_ptes after a split): map pages that hold only zeroes to the shared zero page. */
-  readonly zeroRemap?: boolean;
-}
-
-/**
- * try_to_migrate: replace every mapping of `src` with a migration entry —
- * writable if the PTE was writable, read-exclusive for an exclusive anon page,
- * read otherwise — carrying young, dirty, soft-dirty and uffd-wp. An
- * exclusive anon page that may be pinned cannot stop being exclusive, so the
- * walk stops and reports failure. With `splitHuge` a PMD mapping is split
- * and frozen into PTE migration entries, a PUD mapping split into PTEs, and
- * the walk of that VMA restarts. A PUD mapping is not otherwise migrated:
- * there is no PUD migration entry, so the migration fails (as the RFC does).
- */
-export function tryToMigrate(k: Kernel, src: number, opts: TtuOpts = {}): boolean {
-  const b = k.backend;
-  const f = k.folios;
-  const anon = f.test(src, PG_anon);
-  let ok = true;
-  const one = (m: MappedAt): boolean => {
-    if (!m.present) return true;
-    const { slot } = m;
-    if (m.level !== PTE) {
-      if (opts.splitHuge) {
-        const ptl = k.tables.ptl(slot.tablePa);
-        k.locks.acquire(ptl);
-        const split = splitHugeEntry(k, m.mm, m.vma, m.level, slot.table, slot.tablePa, slot.index, m.addr, m.level === PMD);
-        k.locks.release(ptl);
-        if (!split) {
-          ok = false;
-          return false;
-        }
-        k.flushTlb(m.addr, m.addr + m.mm.walker.levelSize(m.level), "migrate");
-        // page_vma_mapped_walk_restart: whatever the split left mapped is handled PTE by PTE.
-        return pageVmaMappedWalk(k, m.mm, m.vma, src, f.index(src), f.nrPages(src), one);
-      }
-      if (m.level === PMD && setPmdMigrationEntry(k, src, m)) return true;
-      ok = false;
-      return false;
-    }
-    const ptl = k.tables.ptl(slot.tablePa);
-    k.locks.acquire(ptl);
-    try {
-      b.getAndClear(k.ptCtx, slot.table, slot.index, PTE, m.addr, R, 0);
-      k.flushTlb(m.addr, m.addr + k.pageSize, "migrate");
-      if (b.dirty(R, 0, PTE)) f.set(src, PG_dirty);
-      const exclusive = anon && f.pageTest(m.page, PG_anon_exclusive);
-      if (exclusive) {
-        if (folioMaybeDmaPinned(k, src)) {
-          b.setEntries(k.ptCtx, slot.table, slot.index, PTE, m.addr, R, 0, 1);
-          ok = false;
-          return false;
-        }
-        f.pageSet(m.page, PG_anon_exclusive, false);
-      }
-      const type = b.write(R, 0, PTE) ? SWP_MIGRATION_WRITE : exclusive ? SWP_MIGRATION_READ_EXCLUSIVE : SWP_MIGRATION_READ;
-      const off = migrationOffset(b.softleaf, m.page, b.young(R, 0, PTE), b.dirty(R, 0, PTE));
-      const sd = b.capabilities.softDirty && b.softDirty(R, 0, PTE);
-      const wp = b.capabilities.uffdWp && b.uffdWp(R, 0, PTE);
-      b.softleafEntry(R, 2, PTE, type, off);
-      if (sd) b.swpMkSoftDirty(R, 2, PTE);
-      if (wp) b.swpMkUffdWp(R, 2, PTE);
-      b.writeEntry(slot.table, slot.index, PTE, R, 2);
-      k.rmap.remove(src, m.page, 1, PTE, m.mm.id);
-      folioPut(k, src, 1);
-    } finally {
-      k.locks.release(ptl);
-    }
-    return true;
-  };
-  rmapWalk(k, src, one, src, opts.rmapLocked);
-  return ok;
-}
-
-/** set_pmd_migration_entry: provided with PMD migration entries; until then a PMD-mapped folio does not migrate whole. */
-function setPmdMigrationEntry(_k: Kernel, src: number, m: MappedAt): boolean {
-  throw new ModelBug(`migrating folio ${src} mapped by a PMD at 0x${m.addr.toString(16)} needs PMD migration entries`);
-}
-
-/**
- * remove_migration_ptes: every migration entry naming `src` becomes a PTE
- * mapping the corresponding page of `dst` (which may be `src` itself when a
- * migration is backed out), with the VMA's protection, writable for writable
- * entries, exclusive unless the entry was a plain read entry. With
- * `zeroRemap` (after a split to single pages), a page that holds only zeroes
- * is mapped to the shared zero page instead and dropped from the rss.
- */
-export function removeMigrationPtes(k: Kernel, dst: number, src: number, opts: TtuOpts = {}): void {
-  const b = k.backend;
-  const f = k.folios;
-  const anon = f.test(dst, PG_anon);
-  const zeroRemap = opts.zeroRemap === true && anon && f.order(dst) === 0 && !f.test(dst, PG_mlocked);
-  rmapWalk(
-    k,
-    dst,
-    (m) => {
-      if (m.present) return true;
-      if (m.level !== PTE) throw new ModelBug(`restoring a level-${m.level} migration entry at 0x${m.addr.toString(16)} needs PMD migration entries`);
-      const { slot } = m;
-      b.readEntry(slot.table, slot.index, PTE, R, 0);
-      const type = softleafTypeOf(b.swpType(R, 0, PTE));
-      if (type !== SoftleafType.MIGRATION_READ && type !== SoftleafType.MIGRATION_READ_EXCLUSIVE && type !== SoftleafType.MIGRATION_WRITE) return true;
-      const off = b.swpOffset(R, 0, PTE);
-      const page = dst + (m.page - src);
-      const sd = b.capabilities.softDirty && b.swpSoftDirty(R, 0, PTE);
-      const wp = b.capabilities.uffdWp && b.swpUffdWp(R, 0, PTE);
-      if (zeroRemap && (m.vma.flags & VM_LOCKED) === 0 && f.readTag(page) === 0 && !f.pageTest(page, PG_hwpoison)) {
-        // try_to_map_unused_to_zeropage.
-        b.pfnEntry(R, 2, PTE, k.zeroPfn, protIndex(m.vma.flags));
-        b.mkspecial(R, 2, PTE);
-        if (sd) b.mksoftDirty(R, 2, PTE);
-        if (wp) b.mkuffdWp(R, 2, PTE);
-        b.writeEntry(slot.table, slot.index, PTE, R, 2);
-        m.mm.addRss(mmCounter(k, dst), -1);
-        return true;
-      }
-      f.ref(dst);
-      b.pfnEntry(R, 2, PTE, page, protIndex(m.vma.flags));
-      if (sd) b.mksoftDirty(R, 2, PTE);
-      if (type === SoftleafType.MIGRATION_WRITE) b.mkwrite(R, 2, PTE);
-      else if (wp) b.mkuffdWp(R, 2, PTE);
-      if (!migrationYoung(b.softleaf, off)) b.mkold(R, 2, PTE);
-      if (f.test(dst, PG_dirty) && migrationDirty(b.softleaf, off)) b.mkdirty(R, 2, PTE);
-      const exclusive = anon && type !== SoftleafType.MIGRATION_READ;
-      if (anon) k.rmap.add(dst, page, 1, PTE, true, exclusive, m.mm.id);
-      else k.rmap.add(dst, page, 1, PTE, false, false, m.mm.id);
-      b.writeEntry(slot.table, slot.index, PTE, R, 2);
-      return true;
-    },
-    src,
-    opts.rmapLocked,
-  );
+/** migrate_pages on folios the caller already isolated (compaction, alloc_contig): failures go back to the LRU. */
+export function migrateIsolated(k: Kernel, heads: readonly number[], newFolio: NewFolio, reason: MigrateReason): MigrateResult {
+  const job = newJob(reason);
+  unmapIsolated(k, job, heads, newFolio);
+  const moved = finishMigration(k, job);
+  return { moved, failed: job.failed, enomem: job.enomem };
 }
 
 /** Give up on `src`: free its destination and put it back on the LRU, unlocked. */
@@ -332,76 +408,5 @@ function abandon(k: Kernel, src: number, dst: number): void {
   f.clear(src, PG_locked);
   f.clear(dst, PG_locked);
   folioPut(k, dst, 1);
-  putback(k, src);
-}
-
-/** folio_putback_lru: back on its list, dropping the isolation reference. */
-function putback(k: Kernel, src: number): void {
-  const f = k.folios;
-  f.clear(src, PG_isolated);
-  isolatedStat(k, src, -1);
-  k.lru.add(src);
-  folioPut(k, src, 1);
-}
-
-/** folio_migrate_mapping: the new folio takes the old one's place in its mapping and caches. */
-function migrateMapping(k: Kernel, src: number, dst: number): void {
-  const f = k.folios;
-  const nr = f.nrPages(src);
-  f.setMapping(dst, f.mapping(src), f.index(src));
-  if (f.test(src, PG_anon)) f.set(dst, PG_anon);
-  if (f.test(src, PG_swapcache)) {
-    const off = k.swap.slotOf.get(src)!;
-    for (let i = 0; i < nr; i++) k.swap.device!.cache.set(off + i, dst);
-    k.swap.slotOf.delete(src);
-    k.swap.slotOf.set(dst, off);
-    f.clear(src, PG_swapcache);
-    f.set(dst, PG_swapcache);
-    f.ref(dst, nr);
-    f.unref(src, nr);
-  } else if (!f.test(src, PG_anon)) {
-    const as = k.files.get(f.mapping(src));
-    if (as !== undefined && as.pages.get(f.index(src)) === src) {
-      for (let i = 0; i < nr; i++) as.pages.set(f.index(src) + i, dst);
-      f.ref(dst, nr);
-      f.unref(src, nr);
-    }
-  }
-  const sn = k.phys.nidOf(src);
-  const dn = k.phys.nidOf(dst);
-  if (sn !== dn) {
-    // Node statistics of the caches follow the page to its new node.
-    const from = k.phys.nodeStats(sn);
-    const to = k.phys.nodeStats(dn);
-    if (f.test(dst, PG_swapcache)) {
-      from[NS.nr_swapcached]! -= nr;
-      to[NS.nr_swapcached]! += nr;
-      from[NS.nr_file_pages]! -= nr;
-      to[NS.nr_file_pages]! += nr;
-    }
-    if (!f.test(dst, PG_anon) && f.mapping(dst) !== 0) {
-      from[NS.nr_file_pages]! -= nr;
-      to[NS.nr_file_pages]! += nr;
-      if (f.test(src, PG_swapbacked)) {
-        from[NS.nr_shmem]! -= nr;
-        to[NS.nr_shmem]! += nr;
-      }
-    }
-  }
-}
-
-/** folio_migrate_flags. */
-function migrateFlags(k: Kernel, src: number, dst: number): void {
-  const f = k.folios;
-  for (const flag of [PG_dirty, PG_referenced, PG_uptodate, PG_active, PG_unevictable, PG_workingset, PG_swapbacked]) {
-    if (f.test(src, flag)) f.set(dst, flag);
-  }
-  if (f.test(src, PG_dirty) && !f.test(src, PG_swapbacked)) {
-    // The dirty page-cache accounting moves with it.
-    const st = k.phys.nodeStats(k.phys.nidOf(src));
-    const dt = k.phys.nodeStats(k.phys.nidOf(dst));
-    st[NS.nr_dirty]! -= f.nrPages(src);
-    dt[NS.nr_dirty]! += f.nrPages(src);
-  }
-  f.clear(src, PG_dirty | PG_active | PG_referenced | PG_lru);
+  putbackFolio(k, src);
 }

@@ -18,7 +18,8 @@ export function foliosInRange(k: Kernel, mm: Mm, start: number, len: number): nu
     if (st === WALK_OK || st === WALK_LEAF) {
       b.readEntry(slot.table, slot.index, slot.level, R, 0);
       if (b.present(R, 0, slot.level)) {
-        const page = slot.level === PTE ? normalPage(k, R, 0) : b.pfn(R, 0, slot.level);
+        // vm_normal_page / vm_normal_folio_pmd: no zero pages, no special mappings.
+        const page = slot.level === PTE ? normalPage(k, R, 0) : b.special(R, 0, slot.level) || k.hugeZero.is(b.pfn(R, 0, slot.level)) ? -1 : b.pfn(R, 0, slot.level);
         if (page >= 0) {
           const head = k.folios.head(page);
           if (!seen.has(head)) {
