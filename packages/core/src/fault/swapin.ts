@@ -1,4 +1,4 @@
-import { PTE, PTE_MARKER_GUARD, PTE_MARKER_POISONED, SoftleafType, entryRegs, softleafIsMigration, softleafTypeOf } from "@hugemm/arch";
+import { PMD, PTE, PTE_MARKER_GUARD, PTE_MARKER_POISONED, SoftleafType, entryRegs, softleafIsMigration, softleafTypeOf } from "@hugemm/arch";
 import type { AddressSpace } from "../file/address-space";
 import { folioPut } from "../folio/put";
 import type { Kernel } from "../kernel/kernel";
@@ -52,6 +52,29 @@ export function swapinSlot(k: Kernel, off: number, nid: number): { head: number;
   k.events[EV.pswpin]!++;
   k.events[EV.pgpgin]! += k.pageSize / 1024;
   return { head, read: true };
+}
+
+/**
+ * swap_pte_batch: how many of the `max` PTEs from `index` are the swap
+ * entries for consecutive slots from `firstOff`, with the same bits as the
+ * faulting entry `orig`.
+ */
+function swapPteBatch(k: Kernel, table: Uint32Array, index: number, max: number, orig: Uint32Array, firstOff: number): number {
+  const b = k.backend;
+  const type = b.swpType(orig, 0, PTE);
+  const excl = b.swpExclusive(orig, 0, PTE);
+  const sd = b.capabilities.softDirty && b.swpSoftDirty(orig, 0, PTE);
+  const wp = b.capabilities.uffdWp && b.swpUffdWp(orig, 0, PTE);
+  let n = 0;
+  for (; n < max; n++) {
+    b.readEntry(table, index + n, PTE, R, 2);
+    if (b.none(R, 2, PTE) || b.present(R, 2, PTE) || !b.isSoftleaf(R, 2, PTE)) break;
+    if (b.swpType(R, 2, PTE) !== type || b.swpOffset(R, 2, PTE) !== firstOff + n) break;
+    if (b.swpExclusive(R, 2, PTE) !== excl) break;
+    if (sd !== (b.capabilities.softDirty && b.swpSoftDirty(R, 2, PTE))) break;
+    if (wp !== (b.capabilities.uffdWp && b.swpUffdWp(R, 2, PTE))) break;
+  }
+  return n;
 }
 
 /** should_try_to_free_swap. */
@@ -125,12 +148,35 @@ export function doSwapPage(
   let exclusive = b.swpExclusive(orig, 0, PTE);
   const softDirty = b.capabilities.softDirty && b.swpSoftDirty(orig, 0, PTE);
   const uffdWp = b.capabilities.uffdWp && b.swpUffdWp(orig, 0, PTE);
+  // The page of the cached folio this slot holds, and — for a large folio whose every page this
+  // PMD range still maps by its swap entry — the whole folio at once.
+  let page = head;
+  let nr = 1;
+  let index = slot.index;
+  let start = addr;
+  if (f.test(head, PG_swapcache)) {
+    const idx = off - k.swap.slotOf.get(head)!;
+    page = head + idx;
+    const big = f.nrPages(head);
+    if (big > 1) {
+      const ps = k.pageSize;
+      const span = mm.walker.levelSize(PMD);
+      const folioStart = addr - idx * ps;
+      const pmdStart = addr - (addr % span);
+      if (folioStart >= Math.max(pmdStart, vma.start) && folioStart + big * ps <= Math.min(pmdStart + span, vma.end) && swapPteBatch(k, slot.table, slot.index - idx, big, orig, off - idx) === big) {
+        nr = big;
+        page = head;
+        index = slot.index - idx;
+        start = folioStart;
+      }
+    }
+  }
   // swap_free_nr, then maybe let the swap cache go.
-  dev.put(off, 1);
+  dev.put(off - (slot.index - index), nr);
   if (shouldTryToFreeSwap(k, head, vma, flags)) k.swap.folioFreeSwap(head);
-  mm.addRss(MM_ANONPAGES, 1);
-  mm.addRss(MM_SWAPENTS, -1);
-  b.pfnEntry(R, 0, PTE, head, protIndex(vma.flags));
+  mm.addRss(MM_ANONPAGES, nr);
+  mm.addRss(MM_SWAPENTS, -nr);
+  b.pfnEntry(R, 0, PTE, page, protIndex(vma.flags));
   if (softDirty) b.mksoftDirty(R, 0, PTE);
   if (uffdWp) b.mkuffdWp(R, 0, PTE);
   let fl = flags;
@@ -144,9 +190,11 @@ export function doSwapPage(
     }
     exclusive = true;
   }
+  // One reference per PTE mapping (swapin took one).
+  if (nr > 1) f.ref(head, nr - 1);
   if (!f.test(head, PG_anon)) k.rmap.addNewAnon(head, vma, addr, PTE, exclusive);
-  else k.rmap.add(head, head, 1, PTE, true, exclusive, vma.mmId);
-  b.setEntries(k.ptCtx, slot.table, slot.index, PTE, addr, R, 0, 1);
+  else k.rmap.add(head, page, nr, PTE, true, exclusive, vma.mmId);
+  b.setEntries(k.ptCtx, slot.table, index, PTE, start, R, 0, nr);
   if (fl & FAULT_FLAG_WRITE) {
     // do_wp_page releases the PTE lock.
     b.getEntry(slot.table, slot.index, PTE, R, 0);

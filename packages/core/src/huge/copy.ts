@@ -8,7 +8,7 @@ import { VM_UFFD_WP, isCowMapping } from "../mm/vm-flags";
 import { Slot, WALK_ENOMEM } from "../pgtable/walker";
 import { ModelBug } from "../util/errors";
 import { allocSplitTables, depositSplitTables, freeSplitTables, hasDeposit, type SplitTables } from "./deposit";
-import { splitHugeEntry } from "./split-entry";
+import { splitHugeSlot } from "./split-entry";
 
 const R = entryRegs(2);
 const DST = new Slot();
@@ -81,11 +81,7 @@ export function copyHuge(k: Kernel, dst: Mm, src: Mm, dstVma: Vma, srcVma: Vma, 
         k.locks.release(dstPtl);
         locked = false;
         if (tables !== null) freeSplitTables(k, dst, level, tables);
-        const sp = k.tables.ptl(slot.tablePa);
-        k.locks.acquire(sp);
-        const ok = splitHugeEntry(k, src, srcVma, level, slot.table, slot.tablePa, slot.index, haddr, false);
-        k.locks.release(sp);
-        return ok ? "again" : "enomem";
+        return splitHugeSlot(k, src, srcVma, level, slot.table, slot.tablePa, slot.index, haddr) ? "again" : "enomem";
       }
       dst.addRss(MM_ANONPAGES, nr);
     }

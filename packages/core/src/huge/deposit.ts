@@ -1,5 +1,6 @@
 import { PMD, PTE, PUD, type Level } from "@hugemm/arch";
 import type { Kernel } from "../kernel/kernel";
+import { GFP_PGTABLE_USER, __GFP_RECLAIM } from "../phys/gfp";
 import type { Mm } from "../mm/mm";
 import { ModelBug } from "../util/errors";
 
@@ -20,8 +21,8 @@ import { ModelBug } from "../util/errors";
  */
 
 /** pte_alloc_one / pmd_alloc_one for `mm`: a zeroed table counted as the mm's, or -1. */
-export function allocTableFor(k: Kernel, mm: Mm, level: Level): number {
-  const pa = k.tables.alloc(level, mm.id, mm.nid);
+export function allocTableFor(k: Kernel, mm: Mm, level: Level, gfp = GFP_PGTABLE_USER): number {
+  const pa = k.tables.alloc(level, mm.id, mm.nid, gfp);
   if (pa >= 0) mm.walker.allocated++;
   return pa;
 }
@@ -55,17 +56,17 @@ export interface SplitTables {
  * for a PMD, or a PMD table with a PTE table deposited for each of its
  * entries for a PUD. All or nothing: null when memory runs out.
  */
-export function allocSplitTables(k: Kernel, mm: Mm, level: Level): SplitTables | null {
+export function allocSplitTables(k: Kernel, mm: Mm, level: Level, gfp = GFP_PGTABLE_USER): SplitTables | null {
   if (level === PMD) {
-    const pa = allocTableFor(k, mm, PTE);
+    const pa = allocTableFor(k, mm, PTE, gfp);
     return pa < 0 ? null : { pa };
   }
   if (level !== PUD) throw new ModelBug(`no huge mappings at level ${level}`);
-  const pmd = allocTableFor(k, mm, PMD);
+  const pmd = allocTableFor(k, mm, PMD, gfp);
   if (pmd < 0) return null;
   const n = tableEntries(k, PMD);
   for (let i = 0; i < n; i++) {
-    const pte = allocTableFor(k, mm, PTE);
+    const pte = allocTableFor(k, mm, PTE, gfp);
     if (pte < 0) {
       freeSplitTables(k, mm, PUD, { pa: pmd });
       return null;
@@ -73,6 +74,20 @@ export function allocSplitTables(k: Kernel, mm: Mm, level: Level): SplitTables |
     k.tables.deposit(pmd, pte);
   }
   return { pa: pmd };
+}
+
+/** Page tables allocated where the caller holds page-table or rmap locks: no reclaim (it would take rmap locks). */
+export const GFP_PGTABLE_ATOMIC = GFP_PGTABLE_USER & ~__GFP_RECLAIM;
+
+/**
+ * Before taking the locks a split runs under: the tables a PUD THP without
+ * deposited tables will need (the "at-split" policy), allocated while
+ * reclaim may still run. Null when none are needed; "enomem" when they
+ * cannot be had.
+ */
+export function prepareSplitTables(k: Kernel, mm: Mm, anon: boolean, level: Level, tablePa: number, index: number): SplitTables | null | "enomem" {
+  if (level !== PUD || !anon || hasDeposit(k, PUD, tablePa, index)) return null;
+  return allocSplitTables(k, mm, PUD) ?? "enomem";
 }
 
 /** Give back tables that were allocated for a split but not used (pte_free of the preallocated table). */

@@ -110,6 +110,28 @@ describe("anonymous PUD THP (the 2026 RFC)", () => {
     expect(k.tables.count).toBe(0);
   });
 
+  it("with the at-split policy reclaims memory for the split's tables before taking any lock", () => {
+    const k = new Kernel({ backend: createX86_64Backend(), memory: "2G", swap: "1G", check: true });
+    k.thp.set("hugepages-1048576kB/enabled", "always");
+    k.thp.set("pud_deposit", "at-split");
+    const mm = k.createMm();
+    const a = mapOk(k, mm, { len: GiB, prot: RW, flags: ANON });
+    k.touch(mm, a, 4096, true, 1);
+    // Another process fills what is left with pages reclaim can swap out.
+    const hog = k.createMm();
+    const h = mapOk(k, hog, { len: GiB, prot: RW, flags: ANON });
+    k.madvise(hog, h, GiB, 15 /* MADV_NOHUGEPAGE */);
+    const left = k.phys.freePagesWithPcp;
+    k.touch(hog, h, Math.min(GiB, (left - 256) * 4096), true, 2);
+    const r = k.madvise(mm, a + 2 * MiB, 2 * MiB, 4 /* MADV_DONTNEED */);
+    expect(r.ok).toBe(true);
+    expect(k.events[EV.thp_split_pud]).toBe(1);
+    expect(k.events[EV.pswpout]).toBeGreaterThan(0);
+    expect(k.peek(mm, a)).toBe(mixTag(1, a / 4096));
+    k.exit(hog);
+    k.exit(mm);
+  }, 60_000);
+
   it("shares a PUD THP at fork; the child's write splits its PUD and copies one page", () => {
     const k = pudKernel();
     const mm = k.createMm();

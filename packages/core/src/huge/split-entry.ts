@@ -26,7 +26,7 @@ import { PG_anon_exclusive, PG_dirty } from "../phys/page-flags";
 import { Slot, WALK_LEAF, WALK_SOFTLEAF } from "../pgtable/walker";
 import { EV, ME } from "../stats/counters";
 import { ModelBug } from "../util/errors";
-import { allocSplitTables, tableEntries, withdrawSplitTables, type SplitTables } from "./deposit";
+import { GFP_PGTABLE_ATOMIC, allocSplitTables, freeSplitTables, prepareSplitTables, tableEntries, withdrawSplitTables, type SplitTables } from "./deposit";
 
 const R = entryRegs(4);
 
@@ -56,7 +56,7 @@ interface OldBits {
  * unless the folio may be pinned. The huge zero folio becomes zero-page
  * PTEs. The caller holds the entry's page-table lock.
  */
-export function splitHugeEntry(k: Kernel, mm: Mm, vma: Vma, level: Level, table: Uint32Array, tablePa: number, index: number, haddr: number, freezeIn: boolean): boolean {
+export function splitHugeEntry(k: Kernel, mm: Mm, vma: Vma, level: Level, table: Uint32Array, tablePa: number, index: number, haddr: number, freezeIn: boolean, prealloc: SplitTables | null = null): boolean {
   const b = k.backend;
   const f = k.folios;
   if (level !== PMD && level !== PUD) throw new ModelBug(`splitting a huge entry at level ${level}`);
@@ -67,7 +67,8 @@ export function splitHugeEntry(k: Kernel, mm: Mm, vma: Vma, level: Level, table:
   let tables = withdrawSplitTables(k, level, tablePa, index);
   if (tables === null) {
     if (level === PMD) throw new ModelBug(`anonymous huge PMD at 0x${haddr.toString(16)} has no deposited page table`);
-    tables = allocSplitTables(k, mm, PUD);
+    // Under the page-table lock: tables the caller prepared, or whatever comes without reclaim.
+    tables = prealloc ?? allocSplitTables(k, mm, PUD, GFP_PGTABLE_ATOMIC);
     if (tables === null) {
       k.modelEvents[ME.thp_split_pud_failed]!++;
       return false;
@@ -201,9 +202,33 @@ function populate(k: Kernel, mm: Mm, level: Level, table: Uint32Array, index: nu
 }
 
 /**
+ * A split from outside the page-table lock: the tables an at-split PUD
+ * needs are allocated first (reclaim may run), then the entry is split under
+ * its lock, and the TLB flush recorded. False when the tables cannot be had.
+ */
+export function splitHugeSlot(k: Kernel, mm: Mm, vma: Vma, level: Level, table: Uint32Array, tablePa: number, index: number, haddr: number, freeze = false): boolean {
+  const pre = prepareSplitTables(k, mm, vma.isAnonymous, level, tablePa, index);
+  if (pre === "enomem") {
+    k.modelEvents[ME.thp_split_pud_failed]!++;
+    return false;
+  }
+  const ptl = k.tables.ptl(tablePa);
+  k.locks.acquire(ptl);
+  let ok: boolean;
+  try {
+    ok = splitHugeEntry(k, mm, vma, level, table, tablePa, index, haddr, freeze, pre);
+  } finally {
+    k.locks.release(ptl);
+  }
+  if (!ok && pre !== null) freeSplitTables(k, mm, PUD, pre);
+  if (ok) k.flushTlb(haddr, haddr + mm.walker.levelSize(level), "split");
+  return ok;
+}
+
+/**
  * split_huge_pmd_address / __split_huge_pud for the huge entry (or PMD
- * migration entry) mapping `addr` in `vma`, if there is one, under its
- * page-table lock. False when a PUD split could not get its tables.
+ * migration entry) mapping `addr` in `vma`, if there is one. False when a
+ * PUD split could not get its tables.
  */
 export function splitHugeAt(k: Kernel, mm: Mm, vma: Vma, addr: number, freeze = false): boolean {
   const slot = new Slot();
@@ -211,14 +236,5 @@ export function splitHugeAt(k: Kernel, mm: Mm, vma: Vma, addr: number, freeze = 
   if (st !== WALK_LEAF && st !== WALK_SOFTLEAF) return true;
   if (slot.level !== PMD && slot.level !== PUD) return true;
   const size = mm.walker.levelSize(slot.level);
-  const haddr = addr - (addr % size);
-  const ptl = k.tables.ptl(slot.tablePa);
-  k.locks.acquire(ptl);
-  try {
-    const ok = splitHugeEntry(k, mm, vma, slot.level, slot.table, slot.tablePa, slot.index, haddr, freeze);
-    if (ok) k.flushTlb(haddr, haddr + size, "split");
-    return ok;
-  } finally {
-    k.locks.release(ptl);
-  }
+  return splitHugeSlot(k, mm, vma, slot.level, slot.table, slot.tablePa, slot.index, addr - (addr % size), freeze);
 }

@@ -8,7 +8,7 @@ import { PG_anon, PG_anon_exclusive } from "../phys/page-flags";
 import { Slot, WALK_LEAF, WALK_OK, WALK_SOFTLEAF } from "../pgtable/walker";
 import { ModelBug } from "../util/errors";
 import { moveDeposit } from "./deposit";
-import { splitHugeAt, splitHugeEntry } from "./split-entry";
+import { splitHugeAt, splitHugeSlot } from "./split-entry";
 
 const R = entryRegs(2);
 const OLD = new Slot();
@@ -126,10 +126,7 @@ function moveHuge(k: Kernel, mm: Mm, oldVma: Vma, _newVma: Vma, level: Level, ol
   const size = w.levelSize(level);
   if (w.find(oldAddr, PTE, false, OLD) === WALK_OK || OLD.level !== level) throw new ModelBug(`move_huge: no level-${level} entry at 0x${oldAddr.toString(16)}`);
   if (extent < size || oldAddr % size !== 0 || newAddr % size !== 0 || w.find(newAddr, level, false, NEW) !== WALK_OK) {
-    const ptl = k.tables.ptl(OLD.tablePa);
-    k.locks.acquire(ptl);
-    const ok = splitHugeEntry(k, mm, oldVma, level, OLD.table, OLD.tablePa, OLD.index, oldAddr - (oldAddr % size), false);
-    k.locks.release(ptl);
+    const ok = splitHugeSlot(k, mm, oldVma, level, OLD.table, OLD.tablePa, OLD.index, oldAddr - (oldAddr % size));
     if (!ok) throw new ModelBug(`mremap of part of a PUD THP at 0x${oldAddr.toString(16)} that could not be split`);
     return 0;
   }

@@ -10,7 +10,7 @@ import type { Slot } from "../pgtable/walker";
 import { EV, MS } from "../stats/counters";
 import { allocHugeFolio, countMthp, levelOrder, mapAnonFolioHugeFault } from "./map";
 import { vmaThpGfpMask } from "./orders";
-import { splitHugeEntry } from "./split-entry";
+import { splitHugeSlot } from "./split-entry";
 
 const R = entryRegs(2);
 
@@ -67,13 +67,7 @@ export function doHugeWpPage(k: Kernel, mm: Mm, vma: Vma, level: Level, slot: Sl
 
 /** __split_huge_pmd from the fault path, then VM_FAULT_FALLBACK for the PTE-level fault. */
 function splitFallback(k: Kernel, mm: Mm, vma: Vma, level: Level, slot: Slot, haddr: number): number {
-  const ptl = k.tables.ptl(slot.tablePa);
-  k.locks.acquire(ptl);
-  const ok = splitHugeEntry(k, mm, vma, level, slot.table, slot.tablePa, slot.index, haddr, false);
-  k.locks.release(ptl);
-  if (!ok) return VM_FAULT_OOM;
-  k.flushTlb(haddr, haddr + mm.walker.levelSize(level), "split");
-  return VM_FAULT_FALLBACK;
+  return splitHugeSlot(k, mm, vma, level, slot.table, slot.tablePa, slot.index, haddr) ? VM_FAULT_FALLBACK : VM_FAULT_OOM;
 }
 
 /**

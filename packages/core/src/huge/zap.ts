@@ -8,7 +8,7 @@ import { VM_SEQ_READ } from "../mm/vm-flags";
 import { PG_anon, PG_referenced, PG_swapcache } from "../phys/page-flags";
 import { ModelBug } from "../util/errors";
 import { zapDeposited } from "./deposit";
-import { splitHugeEntry } from "./split-entry";
+import { splitHugeSlot } from "./split-entry";
 
 const R = entryRegs(1);
 
@@ -26,9 +26,7 @@ export function zapHuge(k: Kernel, mm: Mm, vma: Vma, level: Level, table: Uint32
   const size = mm.walker.levelSize(level);
   const ptl = k.tables.ptl(tablePa);
   if (start > haddr || end < haddr + size) {
-    k.locks.acquire(ptl);
-    const ok = splitHugeEntry(k, mm, vma, level, table, tablePa, index, haddr, false);
-    k.locks.release(ptl);
+    const ok = splitHugeSlot(k, mm, vma, level, table, tablePa, index, haddr);
     if (!ok) throw new ModelBug(`zap of part of the level-${level} mapping at 0x${haddr.toString(16)}: it could not be split (the system call should have split it first)`);
     zapPageRange(k, mm, vma, start, end, k.hugeZap);
     return;

@@ -57,11 +57,11 @@ export class PageTables implements TableStore {
   }
 
   /** pte_alloc_one / pmd_alloc_one / ...: a zeroed table for `level`, or -1 when memory is exhausted. */
-  alloc(level: Level, mm: number, nid = 0): number {
+  alloc(level: Level, mm: number, nid = 0, gfp = GFP_PGTABLE_USER): number {
     const bytes = this.tableBytes(level);
     if (bytes >= this.pageSize) {
       const order = Math.log2(bytes / this.pageSize);
-      const pfn = this.phys.allocPages(order, GFP_PGTABLE_USER, nid);
+      const pfn = this.phys.allocPages(order, gfp, nid);
       if (pfn < 0) return -1;
       this.markTablePages(pfn, 2 ** order, mm);
       const pa = pfn * this.pageSize;
@@ -72,7 +72,7 @@ export class PageTables implements TableStore {
     const key = `${mm}:${bytes}`;
     let frag = this.fragPages.get(key);
     if (frag === undefined) {
-      const pfn = this.phys.allocPages(0, GFP_PGTABLE_USER, nid);
+      const pfn = this.phys.allocPages(0, gfp, nid);
       if (pfn < 0) return -1;
       this.markTablePages(pfn, 1, mm);
       frag = { mm, pfn, next: 0, bytes };
