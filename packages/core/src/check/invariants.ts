@@ -1,4 +1,4 @@
-import { PMD, PTE, PUD, SoftleafType, entryRegs, softleafIsMigration, softleafPfn, softleafTypeOf } from "@hugemm/arch";
+import { PMD, PTE, PUD, SoftleafType, entryRegs, softleafIsDevicePrivate, softleafIsMigration, softleafPfn, softleafTypeOf, type Level } from "@hugemm/arch";
 import { LRU_NAMES, NR_LRU_LISTS } from "../folio/lru";
 import type { Kernel } from "../kernel/kernel";
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS, NR_MM_COUNTERS } from "../mm/counters";
@@ -159,6 +159,18 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
         if (!f.test(head, PG_locked)) v("migration", `migration entry at 0x${addr.toString(16)} for unlocked folio ${head}`, { mm: mm.id, addr, pfn });
         if (t.level !== PTE && (pfn !== head || f.nrPages(head) !== pages)) v("migration", `a level-${t.level} migration entry at 0x${addr.toString(16)} names pfn ${pfn}, not the head of a folio of ${pages} pages`, { mm: mm.id, addr, pfn });
         rss[counterOf(k, head)]! += pages;
+      } else if (softleafIsDevicePrivate(type)) {
+        // Device-private entries map their folio (rmap, mapcount, reference) while its data lives on the device.
+        const pfn = softleafPfn(b.softleaf, off);
+        const head = f.head(pfn);
+        if (t.level === PTE) seen.pteMaps.set(pfn, (seen.pteMaps.get(pfn) ?? 0) + 1);
+        else seen.entireMaps.set(head, (seen.entireMaps.get(head) ?? 0) + 1);
+        if (f.order(head) > 0) {
+          let m = seen.perMm.get(head);
+          if (m === undefined) seen.perMm.set(head, (m = new Map()));
+          m.set(mm.id, (m.get(mm.id) ?? 0) + 1);
+        }
+        rss[counterOf(k, head)]! += pages;
       }
     }
   };
@@ -300,7 +312,7 @@ function checkFolios(k: Kernel, seen: Seen, v: Report): void {
     if (mappings > 0) {
       let found = 0;
       rmapWalk(k, head, (m) => {
-        if (m.present) found++;
+        if (m.present || isDeviceEntry(k, m.slot.table, m.slot.index, m.level)) found++;
         return true;
       });
       if (found !== mappings) v("rmap", `rmap walk finds ${found} mappings of folio ${head}, the tables hold ${mappings}`, { pfn: head, expected: mappings, found });
@@ -426,6 +438,13 @@ function checkConservation(k: Kernel, v: Report): void {
   allocated += tablePages.size;
   const free = k.phys.freePagesWithPcp;
   if (free + allocated !== k.phys.totalPages) v("memory", `free ${free} + allocated ${allocated} != total ${k.phys.totalPages} pages`, { expected: k.phys.totalPages, found: free + allocated });
+}
+
+/** Whether the entry at a slot is a device-private softleaf. */
+function isDeviceEntry(k: Kernel, table: Uint32Array, index: number, level: Level): boolean {
+  const b = k.backend;
+  b.readEntry(table, index, level as Level, R, 0);
+  return !b.none(R, 0, level as Level) && !b.present(R, 0, level as Level) && b.isSoftleaf(R, 0, level as Level) && softleafIsDevicePrivate(softleafTypeOf(b.swpType(R, 0, level as Level)));
 }
 
 /** Install the checker on a kernel: it throws InvariantViolation after any operation that breaks one. */

@@ -1,4 +1,4 @@
-import { PUD, SWP_MIGRATION_READ, SoftleafType, entryRegs, softleafTypeOf, type Level } from "@hugemm/arch";
+import { PUD, SWP_DEVICE_READ, SWP_MIGRATION_READ, SoftleafType, entryRegs, softleafPfn, softleafTypeOf, type Level } from "@hugemm/arch";
 import type { Kernel } from "../kernel/kernel";
 import { MM_ANONPAGES } from "../mm/counters";
 import { folioNeedsCowForDma, type HugeCopyResult } from "../mm/fork";
@@ -19,7 +19,8 @@ const DST = new Slot();
  * copy old, and gets deposited tables of its own (a PUD child only if the
  * parent's PUD has them). The huge zero folio is shared with a reference
  * for the child mm. A PMD migration entry is copied, both read-only. A
- * folio that may be pinned by the parent cannot be shared: the parent's
+ * device-private entry is shared the same way (read-only, the child's
+ * mapping and reference added). A folio that may be pinned by the parent cannot be shared: the parent's
  * entry is split and the caller copies the PTEs ("again"). File VMAs are
  * left for the child to fault ("ok").
  */
@@ -58,8 +59,24 @@ export function copyHuge(k: Kernel, dst: Mm, src: Mm, dstVma: Vma, srcVma: Vma, 
         if (sd) b.swpMkSoftDirty(R, 0, level);
         if (wp) b.swpMkUffdWp(R, 0, level);
         b.writeEntry(slot.table, slot.index, level, R, 0);
+      } else if (type === SoftleafType.DEVICE_PRIVATE_READ || type === SoftleafType.DEVICE_PRIVATE_WRITE) {
+        // Device-private entries have no read-exclusive form: a writable one becomes readable in the
+        // parent, and the child shares the folio with its own mapping (its dup never fails).
+        const off = b.swpOffset(R, 0, level);
+        if (type === SoftleafType.DEVICE_PRIVATE_WRITE) {
+          const sd = b.capabilities.softDirty && b.swpSoftDirty(R, 0, level);
+          const wp = b.capabilities.uffdWp && b.swpUffdWp(R, 0, level);
+          b.softleafEntry(R, 0, level, SWP_DEVICE_READ, off);
+          if (sd) b.swpMkSoftDirty(R, 0, level);
+          if (wp) b.swpMkUffdWp(R, 0, level);
+          b.writeEntry(slot.table, slot.index, level, R, 0);
+        }
+        const pfn = softleafPfn(b.softleaf, off);
+        const head = f.head(pfn);
+        f.ref(head);
+        k.rmap.tryDupAnon(head, pfn, nr, level, false, dst.id);
       } else if (type !== SoftleafType.MIGRATION_READ) {
-        throw new ModelBug(`fork: cannot copy a level-${level} softleaf of type ${type} without its device driver`);
+        throw new ModelBug(`fork: cannot copy a level-${level} softleaf of type ${type}`);
       }
       dst.addRss(MM_ANONPAGES, nr);
       if (tables !== null) depositSplitTables(k, level, DST.tablePa, DST.index, tables);
