@@ -62,3 +62,8 @@ export { Lock, LockTracker, type LockRank, type LockClass } from "./util/locks";
 export { ModelInputError, ModelBug } from "./util/errors";
 export { parseSize, formatSize } from "./util/size";
 export { Rng } from "./util/rng";
+
+// Report views for the CLI: tools/mm/thpmaps, TLB coverage, the walk of one address.
+export { thpmaps, formatThpmaps, contOrder, type Thpmaps, type ThpmapsOptions, type ThpmapsStat, type ThpmapsType, type ThpmapsVma, type ThpmapsTotals } from "./stats/thpmaps";
+export { tlbCoverage, mmTablePages, type TlbCoverage, type TlbSizeCount } from "./stats/tlb";
+export { walkAddress, formatWalk, folioAt, type AddressWalk, type WalkLevel, type WalkEnd, type WalkSoftleaf, type WalkHardware, type WalkFolio, type FolioType } from "./stats/walk";
