@@ -1,7 +1,7 @@
 import { PMD, PTE, PUD, type Level } from "@hugemm/arch";
 import type { Folios } from "../folio/folios";
 import type { Vma } from "../mm/vma";
-import { PG_anon, PG_anon_exclusive, PG_partially_mapped, PG_swapbacked } from "../phys/page-flags";
+import { PG_anon, PG_anon_exclusive, PG_partially_mapped, PG_swapbacked, PG_uptodate } from "../phys/page-flags";
 import type { PhysMem } from "../phys/phys";
 import { MS, MTHP_STRIDE, NS } from "../stats/counters";
 import { ModelBug } from "../util/errors";
@@ -124,7 +124,8 @@ export class Rmap {
     const mm = vma.mmId;
     const av = vma.anonVma;
     if (av === null) throw new ModelBug(`folio_add_new_anon_rmap on VMA #${vma.id} without an anon_vma`);
-    this.f.set(head, PG_swapbacked);
+    // Every new anon folio was zeroed, copied or read in before it is mapped (__folio_mark_uptodate).
+    this.f.set(head, PG_swapbacked | PG_uptodate);
     // A folio that may be mapped elsewhere too (swap-in of a shared swap entry) must point to the
     // oldest anon_vma, the root, whose walks reach every VMA of the fork tree.
     this.setAnon(head, vma, addr, exclusive ? av.id : av.root.id);

@@ -78,7 +78,7 @@ describe("the walk of a PMD THP on x86-64", () => {
       pageMapcount: 0,
       pincount: 0,
       maybeDmaPinned: false,
-      flags: ["lru", "swapbacked", "anon"],
+      flags: ["uptodate", "lru", "swapbacked", "anon"],
       anonExclusive: false,
       hwpoison: false,
       index: a / PS,
@@ -99,7 +99,7 @@ describe("the walk of a PMD THP on x86-64", () => {
         `hardware: pa ${hex((head + 5) * PS + 0x123)}, 2M page, 2M TLB entry, rw- user young dirty`,
         `folio: head pfn ${hex(head)}, order 9, anon, node 0; page pfn ${hex(head + 5)} (+5)`,
         "  refcount 1, mapcount 1 (large 1, entire 1, page 0), pincount 0",
-        "  flags: lru|swapbacked|anon; page: -",
+        "  flags: uptodate|lru|swapbacked|anon; page: -",
         "  lru: inactive_anon, deferred split: yes, swap slot: none",
         "",
       ].join("\n"),
@@ -214,7 +214,7 @@ describe("the walk of softleaves", () => {
     const w = walkAddress(k, mm, a + 8 * PS);
     expect(w.end).toBe("softleaf");
     expect(w.softleaf).toMatchObject({ type: "migration-write", swpType: 27, pfn: src, young: true, dirty: true, exclusive: false, swap: null });
-    expect(w.folio).toMatchObject({ head: src, nid: 0, refcount: 1, mapcount: 0, lru: null, flags: ["locked", "dirty", "swapbacked", "anon", "isolated"] });
+    expect(w.folio).toMatchObject({ head: src, nid: 0, refcount: 1, mapcount: 0, lru: null, flags: ["locked", "uptodate", "dirty", "swapbacked", "anon", "isolated"] });
     expect(formatWalk(w)).toContain(`ends: softleaf at pte: migration-write (swap type 27, offset ${hex(w.softleaf!.offset)}), pfn ${hex(src)}, young dirty soft-dirty\n`);
     expect(k.finishMigration(job)).toBe(1);
     expect(walkAddress(k, mm, a + 8 * PS).folio).toMatchObject({ nid: 1, mapcount: 1, lru: "inactive_anon", anonExclusive: true });

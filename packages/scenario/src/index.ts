@@ -1,0 +1,20 @@
+// The scenario format: types, parsing and errors.
+export type { Scenario, Step, MachineSpec, FileSpec, RunResult, StepResult, Checkpoint, ExpectResult } from "./types";
+export { parseScenario, loadScenario, validateScenario, EXPECTABLE_ERRORS } from "./parse";
+export { ScenarioError, formatScenarioError } from "./errors";
+export type { SourceMap, SourcePos } from "./source";
+export { parseArchSpec } from "./arch";
+export { parseAddressExpr, type AddressExpr } from "./address";
+
+// Running and reporting.
+export { runScenario, type RunOptions } from "./run";
+export { counters } from "./counters";
+export { formatRunSummary } from "./summary";
+export { runResultJson, type RunResultJson } from "./json";
+export { scenarioFromOps, type ScenarioExtras } from "./emit";
+
+// Extension points for feature packages.
+export { registerStep, registerSetting, registerCounterSource, stepNames, stepDefinition, settingPrefixes, type StepDefinition, type StepOutcome, type SettingApply, type CounterRead } from "./registry";
+export { StepContext, type HeldPin } from "./context";
+export { ScopeChecker, type ScopeCheck, type CounterRef } from "./scope";
+export * as fields from "./fields";

@@ -1,0 +1,22 @@
+import { z } from "zod";
+import { bool, leaf, obj, pattern, size, text } from "./fields";
+import { settingsMap } from "./steps/control";
+
+/** The top level of a scenario file. Steps are checked one by one against their own schemas afterwards. */
+export const scenarioSchema = obj({
+  name: leaf<string>("a scenario name of lower-case letters, digits and - (such as pmd-thp-fork)", (v) => typeof v === "string" && /^[a-z0-9-]+$/.test(v)),
+  description: text.optional(),
+  machine: obj({
+    arch: text.optional(),
+    memory: size.optional(),
+    nodes: leaf<number>("a number of NUMA nodes (a whole number from 1)", (v) => typeof v === "number" && Number.isSafeInteger(v) && v >= 1).optional(),
+    movable: size.optional(),
+    swap: size.optional(),
+  }).optional(),
+  seed: leaf<number>("a seed (a whole number)", (v) => typeof v === "number" && Number.isSafeInteger(v)).optional(),
+  settings: settingsMap.optional(),
+  files: z.record(z.string(), obj({ size, shmem: bool.optional(), seed: pattern.optional() })).optional(),
+  steps: z.array(z.unknown(), { error: (iss) => (iss.input === undefined ? "missing: expected a list of steps" : "expected a list of steps") }),
+});
+
+export type ScenarioFile = z.output<typeof scenarioSchema>;
