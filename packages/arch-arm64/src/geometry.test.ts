@@ -38,6 +38,8 @@ describe("arm64 geometry (pgtable-hwdef.h)", () => {
       expect(g.maxPfn).toBe(want.maxPfn);
       expect(g.vaBits).toBe(Number(variant.split("-")[1]));
       expect(g.userVaBits).toBe(g.vaBits);
+      // DEFAULT_MAP_WINDOW: VA_BITS_MIN (48) under a 52-bit VA.
+      expect(g.mapWindowBits).toBe(Math.min(g.vaBits, 48));
       expect(g.entryBytes).toBe(8);
       const top = g.tables[0]!;
       expect(top.shift + Math.log2(top.entries)).toBe(g.vaBits);

@@ -61,6 +61,8 @@ export function arm64Geometry(c: Arm64Config): Geometry {
     pageSize: 2 ** c.pageShift,
     vaBits: c.vaBits,
     userVaBits: c.vaBits,
+    // 52-bit VA: DEFAULT_MAP_WINDOW is VA_BITS_MIN (48); a hint above it opens the rest.
+    mapWindowBits: Math.min(c.vaBits, 48),
     physBits: c.physBits,
     maxPfn: 2 ** (c.physBits - c.pageShift) - 1,
     // ARCH_FORCE_MAX_ORDER: 13 for 64K pages, 11 for 16K, 10 for 4K (arch/arm64/Kconfig).

@@ -27,6 +27,7 @@ describe("x86-64 geometry", () => {
     expect(g.tables.map((t) => t.level)).toEqual([PGD, P4D, PUD, PMD, PTE]);
     expect(g.vaBits).toBe(57);
     expect(g.userVaBits).toBe(56);
+    expect(g.mapWindowBits).toBe(47);
     expect(g.physBits).toBe(52);
     expect(g.maxPfn).toBe(2 ** 40 - 1);
   });

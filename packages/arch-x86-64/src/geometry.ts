@@ -37,6 +37,8 @@ export function x86Geometry(levels: 4 | 5): Geometry {
     pageSize: 1 << PAGE_SHIFT,
     vaBits: pgdirShift + 9,
     userVaBits: l5 ? 56 : 47,
+    // LA57 address space above 47 bits only for mmap hints above it (DEFAULT_MAP_WINDOW).
+    mapWindowBits: 47,
     physBits,
     maxPfn: 2 ** (physBits - PAGE_SHIFT) - 1,
     // x86 has no ARCH_FORCE_MAX_ORDER: the generic MAX_PAGE_ORDER of 10.

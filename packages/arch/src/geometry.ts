@@ -41,6 +41,12 @@ export interface Geometry {
   readonly vaBits: number;
   /** TASK_SIZE = 2^userVaBits: the user half (x86 4-level: 47; arm64 TTBR0: VA_BITS). */
   readonly userVaBits: number;
+  /**
+   * DEFAULT_MAP_WINDOW = 2^mapWindowBits: mmap without a hint above it stays
+   * below, so large address spaces are opt-in (x86 5-level: 47; arm64 52-bit
+   * VA: 48). Absent: the whole user space.
+   */
+  readonly mapWindowBits?: number;
   /** MAX_PHYSMEM_BITS: the physical address bits the arch can address. */
   readonly physBits: number;
   /** Highest pfn an entry can hold: 2^(physBits - pageShift) - 1. */

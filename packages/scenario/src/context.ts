@@ -104,6 +104,17 @@ export class StepContext {
     m.set(name, failed === undefined ? { addr } : { failed });
   }
 
+  /** The addresses bound in each live process (names whose mmap failed are left out). */
+  boundNames(): Map<number, ReadonlyMap<string, number>> {
+    const out = new Map<number, ReadonlyMap<string, number>>();
+    for (const [pid, m] of this.names) {
+      const named = new Map<string, number>();
+      for (const [name, b] of m) if ("addr" in b) named.set(name, b.addr);
+      out.set(pid, named);
+    }
+    return out;
+  }
+
   /** Bytes from a number or size string. */
   size(v: number | string, field: string): number {
     try {
@@ -136,6 +147,9 @@ export class StepContext {
     return f;
   }
 
+  /** Decides whether a setting this kernel refuses is skipped rather than an error (RunOptions.skipSetting). */
+  skipSetting: ((key: string, error: ScenarioError) => boolean) | null = null;
+
   /** Apply one setting now; a bad key or value is an error made by `at` from the reason. */
   applySetting(key: string, value: string, at: (reason: string) => ScenarioError): void {
     const s = settingFor(key);
@@ -143,8 +157,9 @@ export class StepContext {
     try {
       s.apply(this.k, key.slice(s.prefix.length), value);
     } catch (e) {
-      if (e instanceof ModelInputError) throw at(e.message);
-      throw e;
+      if (!(e instanceof ModelInputError)) throw e;
+      const err = at(e.message);
+      if (this.skipSetting?.(key, err) !== true) throw err;
     }
   }
 }

@@ -7,7 +7,7 @@ export { parseArchSpec } from "./arch";
 export { parseAddressExpr, type AddressExpr } from "./address";
 
 // Running and reporting.
-export { runScenario, type RunOptions } from "./run";
+export { runScenario, type RunOptions, type CheckpointState } from "./run";
 export { counters } from "./counters";
 export { formatRunSummary } from "./summary";
 export { runResultJson, type RunResultJson } from "./json";

@@ -11,6 +11,7 @@ export interface RunResultJson {
   readonly checkpoints: readonly Checkpoint[];
   readonly expects: readonly ExpectResult[];
   readonly violation?: { readonly step: number; readonly message: string };
+  readonly stoppedAt?: string;
 }
 
 export function runResultJson(r: RunResult): RunResultJson {
@@ -24,5 +25,6 @@ export function runResultJson(r: RunResult): RunResultJson {
     checkpoints: r.checkpoints,
     expects: r.expects,
     ...(r.violation === undefined ? {} : { violation: r.violation }),
+    ...(r.stoppedAt === undefined ? {} : { stoppedAt: r.stoppedAt }),
   };
 }

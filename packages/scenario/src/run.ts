@@ -1,4 +1,4 @@
-import { InvariantViolation, Kernel, ModelBug, ModelInputError, type KernelConfig } from "@hugemm/core";
+import { InvariantViolation, Kernel, ModelBug, ModelInputError, type KernelConfig, type Mm } from "@hugemm/core";
 import { parseArchSpec } from "./arch";
 import { StepContext } from "./context";
 import { counters } from "./counters";
@@ -19,10 +19,27 @@ export interface RunOptions {
   set?: [string, string][];
   /** The invariant checker after every operation (default true). */
   check?: boolean;
+  /**
+   * A setting the kernel refuses (a size the arch lacks, a knob a build has
+   * not): return true to skip it and go on. For running one scenario on
+   * several arches; an unknown key is always an error.
+   */
+  skipSetting?(key: string, error: ScenarioError): boolean;
+  /** Stop right after the checkpoint step of this name, leaving the state there (for reports and walks). */
+  stopAfter?: string;
+  /** Called at every checkpoint (start and end included) with the live state, for reports made part-way. */
+  onCheckpoint?(name: string, state: CheckpointState): void;
   /** Called before each step (progress bars). */
   onStep?(i: number, total: number, step: Step): void;
   /** Builds the kernel (a test double with a planted bug, a subclass with tracing). */
   kernelFactory?(cfg: KernelConfig): Kernel;
+}
+
+/** The live state at a checkpoint: read it, do not change it. */
+export interface CheckpointState {
+  readonly kernel: Kernel;
+  readonly processes: ReadonlyMap<number, Mm>;
+  readonly names: ReadonlyMap<number, ReadonlyMap<string, number>>;
 }
 
 /** Which machine field a kernel configuration error is about. */
@@ -63,9 +80,18 @@ function checkCounterNames(s: Scenario, scope: ScopeChecker, start: Record<strin
   }
 }
 
+/** The index of the checkpoint step named `name`; an error listing the checkpoints when there is none. */
+function checkpointStep(s: Scenario, name: string): number {
+  const i = s.steps.findIndex((x) => x.op === "checkpoint" && x.arg === name);
+  if (i >= 0) return i;
+  const names = s.steps.filter((x) => x.op === "checkpoint").map((x) => String(x.arg));
+  throw new ScenarioError("--at", 0, 0, "", `no checkpoint "${name}" in ${s.file}: expected ${names.length === 0 ? "a scenario with checkpoint steps (it has none)" : `one of ${names.join(", ")}`}`);
+}
+
 /** Run a scenario deterministically: the same scenario, seed and options give the same result. */
 export function runScenario(s: Scenario, opts: RunOptions = {}): RunResult {
   const scope = validateScenario(s);
+  const last = opts.stopAfter === undefined ? s.steps.length - 1 : checkpointStep(s, opts.stopAfter);
   const seed = opts.seed ?? s.seed;
   const k = buildKernel(s, opts, seed);
   const checkpoints: Checkpoint[] = [];
@@ -78,8 +104,11 @@ export function runScenario(s: Scenario, opts: RunOptions = {}): RunResult {
       const snap = counters(k, ctx.processes);
       checkpoints.push({ name, step: ctx.index, counters: snap });
       ctx.checkpointCounters.set(name, snap);
+      opts.onCheckpoint?.(name, { kernel: k, processes: ctx.processes, names: ctx.boundNames() });
     },
   );
+  const skip = opts.skipSetting;
+  if (skip !== undefined) ctx.skipSetting = (key, e) => skip.call(opts, key, e);
   ctx.addProcess(1, k.createMm());
   for (const [name, f] of Object.entries(s.files)) {
     try {
@@ -97,7 +126,7 @@ export function runScenario(s: Scenario, opts: RunOptions = {}): RunResult {
   const results: StepResult[] = [];
   const expects: ExpectResult[] = ctx.expects;
   let violation: RunResult["violation"];
-  const total = s.steps.length;
+  const total = last + 1;
   for (let i = 0; i < total; i++) {
     const step = s.steps[i]!;
     opts.onStep?.(i, total, step);
@@ -156,10 +185,12 @@ export function runScenario(s: Scenario, opts: RunOptions = {}): RunResult {
     seed,
     kernel: k,
     processes: ctx.processes,
+    names: ctx.boundNames(),
     steps: results,
     checkpoints,
     expects,
     passed: violation === undefined && expects.every((x) => x.pass),
     ...(violation === undefined ? {} : { violation }),
+    ...(opts.stopAfter === undefined ? {} : { stoppedAt: opts.stopAfter }),
   };
 }

@@ -18,12 +18,15 @@ export function formatRunSummary(r: RunResult, opts: { color: boolean }): string
   out.push(c("bold", `${s.name} on ${r.archId}, seed ${r.seed}`) + (s.description === undefined ? "" : c("dim", ` — ${s.description}`)));
   const opWidth = Math.max(4, ...r.steps.map((x) => x.op.length));
   const lineWidth = Math.max(4, ...r.steps.map((x) => String(x.line).length));
+  const resultOf = (x: (typeof r.steps)[number]): string => (x.ok ? "ok" : x.error ?? "failed");
+  // Errors such as MIGRATION_WAIT are wider than the usual errno.
+  const resultWidth = Math.min(15, Math.max(8, ...r.steps.map((x) => resultOf(x).length + 1)));
   out.push(c("dim", `${"step".padStart(4)}  ${"line".padStart(lineWidth)}  ${"op".padEnd(opWidth)}  result`));
   for (const x of r.steps) {
     const expectedErr = x.expectedError !== undefined;
-    const result = x.ok ? "ok" : x.error ?? "failed";
+    const result = resultOf(x);
     const colour = x.ok ? (expectedErr ? "yellow" : "green") : expectedErr && x.error === x.expectedError ? "green" : "yellow";
-    const tag = c(colour, result.padEnd(8));
+    const tag = c(colour, result.padEnd(resultWidth));
     const note = expectedErr ? c("dim", ` (expects ${x.expectedError})`) : "";
     const text = `${x.detail === undefined ? "" : ` ${x.detail}`}${note}`;
     const row = `${String(x.index).padStart(4)}  ${String(x.line).padStart(lineWidth)}  ${x.op.padEnd(opWidth)}  ${text === "" ? c(colour, result) : tag + text}`;

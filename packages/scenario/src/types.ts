@@ -93,6 +93,10 @@ export interface RunResult {
   readonly kernel: Kernel;
   /** The live processes at the end, by scenario pid. */
   readonly processes: ReadonlyMap<number, Mm>;
+  /** The names each live process has bound with `as:`, and their addresses. */
+  readonly names: ReadonlyMap<number, ReadonlyMap<string, number>>;
+  /** The checkpoint the run stopped after (RunOptions.stopAfter), when it stopped early. */
+  readonly stoppedAt?: string;
   readonly steps: StepResult[];
   readonly checkpoints: Checkpoint[];
   readonly expects: ExpectResult[];

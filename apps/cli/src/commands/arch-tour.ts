@@ -16,7 +16,7 @@ import {
   type DescribedEntry,
   type HardwareWalk,
 } from "@hugemm/arch";
-import { parseArch } from "../arch";
+import { parseArchSpec } from "@hugemm/scenario";
 import type { Style } from "../style";
 
 const RW = VM_READ | VM_WRITE | VM_SHARED;
@@ -65,7 +65,7 @@ function printWalk(b: ArchBackend, w: HardwareWalk, s: Style, out: (line: string
  */
 export function archTour(s: Style, out: (line: string) => void, arches: readonly string[] = TOUR_ARCHES): void {
   for (const spec of arches) {
-    const b = parseArch(spec);
+    const b = parseArchSpec(spec);
     const g = b.geometry;
     out(s.bold(`== ${b.id}: ${b.description}`));
     out(s.dim(`   ${g.tables.map((t) => `${t.folds.map(levelName).join("/")} ${t.entries}x${g.entryBytes}B`).join(" -> ")}; user VA ${g.userVaBits} bits, PA ${g.physBits} bits`));

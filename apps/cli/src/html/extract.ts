@@ -1,4 +1,4 @@
-import type { Kernel, Mm } from "@hugemm/core";
+import { tlbCoverage, type Kernel, type Mm } from "@hugemm/core";
 import { mapProcess } from "./address-map";
 import type { ArchColumn, CheckpointRow, ExpectRow, HtmlReport } from "./model";
 import { physMap } from "./phys-map";
@@ -96,7 +96,8 @@ function column(run: RunLike, maxRuns: number, maxCells: number): ArchColumn {
     phys: physMap(k, maxCells),
     checkpoints,
     expects,
-    summary: summarize(k, processes, sizes),
+    // TLB entries from the core's hardware-view count, so the page and `hugemm compare` agree exactly.
+    summary: { ...summarize(k, processes, sizes), tlbEntries: [...run.processes.values()].reduce((n, mm) => n + tlbCoverage(k, mm).entries, 0) },
   };
 }
 

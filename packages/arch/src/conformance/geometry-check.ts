@@ -23,6 +23,7 @@ export function geometryChecks(k: Kit): void {
     const top = g.tables[0]!;
     expect(top.shift + Math.log2(top.entries)).toBe(g.vaBits);
     expect(g.userVaBits).toBeLessThanOrEqual(g.vaBits);
+    if (g.mapWindowBits !== undefined) expect(g.mapWindowBits).toBeLessThanOrEqual(g.userVaBits);
     for (let i = 0; i < g.tables.length; i++) {
       const t = g.tables[i]!;
       expect(Number.isInteger(Math.log2(t.entries)), `${t.level} entries ${t.entries}`).toBe(true);

@@ -410,10 +410,8 @@ function checkCounters(k: Kernel, v: Report): void {
     if (f.test(head, PG_lru)) lru[nid]![k.lru.listOf(head)]! += nr;
   }
   const lruStat = [NS.nr_inactive_anon, NS.nr_active_anon, NS.nr_inactive_file, NS.nr_active_file, NS.nr_unevictable];
-  let tablePages = 0;
-  const pagesCounted = new Set<number>();
-  for (const info of k.tables.info.values()) pagesCounted.add(info.pfn);
-  tablePages = pagesCounted.size;
+  const tablePages = k.tables.pages().size;
+  for (const m of k.tables.fragmentMiscounts()) v("pgtable", `fragment page ${m.pfn} counts ${m.refs} fragments but ${m.expected} are live or not yet handed out`, { expected: m.expected, found: m.refs });
   let statTables = 0;
   for (let n = 0; n < nodes; n++) {
     const st = k.phys.nodeStats(n);
@@ -433,9 +431,7 @@ function checkCounters(k: Kernel, v: Report): void {
 function checkConservation(k: Kernel, v: Report): void {
   let allocated = 1; // the zero page
   for (const head of k.folios.heads()) allocated += k.folios.nrPages(head);
-  const tablePages = new Set<number>();
-  for (const info of k.tables.info.values()) tablePages.add(info.pfn);
-  allocated += tablePages.size;
+  allocated += k.tables.pages().size;
   const free = k.phys.freePagesWithPcp;
   if (free + allocated !== k.phys.totalPages) v("memory", `free ${free} + allocated ${allocated} != total ${k.phys.totalPages} pages`, { expected: k.phys.totalPages, found: free + allocated });
 }

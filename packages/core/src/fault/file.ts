@@ -10,7 +10,8 @@ import { GFP_HIGHUSER_MOVABLE } from "../phys/gfp";
 import { EV } from "../stats/counters";
 import type { Slot } from "../pgtable/walker";
 import { anonVmaPrepare, ptePopulated } from "./anon";
-import { FAULT_FLAG_WRITE, VM_FAULT_MAJOR, VM_FAULT_NOPAGE, VM_FAULT_OOM, VM_FAULT_SIGBUS } from "./codes";
+import { PG_locked } from "../phys/page-flags";
+import { FAULT_FLAG_WRITE, VM_FAULT_MAJOR, VM_FAULT_MIGRATION_WAIT, VM_FAULT_NOPAGE, VM_FAULT_OOM, VM_FAULT_SIGBUS } from "./codes";
 
 const R = entryRegs(2);
 
@@ -54,6 +55,9 @@ function getPage(k: Kernel, mm: Mm, vma: Vma, addr: number, swapin: ShmemSwapin)
       major = true;
     }
     if (head < 0) return VM_FAULT_OOM;
+  } else if (k.folios.test(head, PG_locked)) {
+    // Only a migration held open keeps a cached folio locked between operations: the fault sleeps in folio_lock until it finishes.
+    return VM_FAULT_MIGRATION_WAIT;
   }
   if (major) k.events[EV.pgmajfault]!++;
   k.folios.ref(head);
@@ -130,7 +134,8 @@ function faultAround(k: Kernel, mm: Mm, vma: Vma, addr: number, slot: Slot): boo
     const index = vma.pageIndex(va, ps);
     if (index >= as.nrPages(ps)) break;
     const head = k.pagecache.lookup(as, index);
-    if (head < 0) continue;
+    // next_uptodate_folio skips a folio it cannot trylock.
+    if (head < 0 || k.folios.test(head, PG_locked)) continue;
     b.readEntry(slot.table, i, PTE, R, 0);
     if (!b.none(R, 0, PTE)) continue;
     const page = head + (index - k.folios.index(head));

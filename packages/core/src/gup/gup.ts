@@ -1,5 +1,5 @@
 import { PTE, entryRegs } from "@hugemm/arch";
-import { FAULT_FLAG_REMOTE, FAULT_FLAG_UNSHARE, FAULT_FLAG_WRITE, VM_FAULT_ERROR, VM_FAULT_OOM } from "../fault/codes";
+import { FAULT_FLAG_REMOTE, FAULT_FLAG_UNSHARE, FAULT_FLAG_WRITE, VM_FAULT_ERROR, VM_FAULT_MIGRATION_WAIT, VM_FAULT_OOM } from "../fault/codes";
 import { handleMmFault, type FaultHandlers } from "../fault/handle";
 import { folioPut } from "../folio/put";
 import type { Kernel } from "../kernel/kernel";
@@ -28,8 +28,13 @@ export interface GupResult {
   readonly pages: number[];
   /** Of those, how many the lockless fast path took. */
   fast: number;
-  /** Why the call stopped short, or null. */
-  error: "EFAULT" | "ENOMEM" | "EOPNOTSUPP" | null;
+  /**
+   * Why the call stopped short, or null. MIGRATION_WAIT: a page is under a
+   * migration the model holds open; the kernel's call would sleep in
+   * migration_entry_wait until it finished, so the model stops there with
+   * the pages taken so far.
+   */
+  error: "EFAULT" | "ENOMEM" | "EOPNOTSUPP" | "MIGRATION_WAIT" | null;
 }
 
 const R = entryRegs(1);
@@ -162,6 +167,10 @@ export function getUserPages(k: Kernel, mm: Mm, start: number, nr: number, flags
       const r = handleMmFault(k, mm, vma, addr, ff, fh);
       if (r & VM_FAULT_ERROR) {
         res.error = r & VM_FAULT_OOM ? "ENOMEM" : "EFAULT";
+        return finish(k, mm, start, res, flags, longterm, fh, hugeFollow);
+      }
+      if (r & VM_FAULT_MIGRATION_WAIT) {
+        res.error = "MIGRATION_WAIT";
         return finish(k, mm, start, res, flags, longterm, fh, hugeFollow);
       }
     }

@@ -3,7 +3,8 @@ import { folioPut } from "../folio/put";
 import type { Kernel } from "../kernel/kernel";
 import { MM_ANONPAGES } from "../mm/counters";
 import type { Mm } from "../mm/mm";
-import { PG_dirty, PG_swapbacked } from "../phys/page-flags";
+import { PG_dirty } from "../phys/page-flags";
+import { setSwapbacked } from "../vmscan/isolate";
 import { zapDeposited } from "./deposit";
 
 const R = entryRegs(1);
@@ -25,7 +26,7 @@ export function unmapHugePmdLocked(k: Kernel, mm: Mm, table: Uint32Array, tableP
   b.readEntry(table, index, PMD, R, 0);
   if (b.dirty(R, 0, PMD)) f.set(head, PG_dirty);
   if (f.test(head, PG_dirty)) {
-    f.set(head, PG_swapbacked);
+    setSwapbacked(k, head);
     return false;
   }
   b.getAndClear(k.ptCtx, table, index, PMD, haddr, R, 0);
@@ -35,7 +36,7 @@ export function unmapHugePmdLocked(k: Kernel, mm: Mm, table: Uint32Array, tableP
   const maps = f.mapcount(head);
   if (b.dirty(R, 0, PMD)) f.set(head, PG_dirty);
   if (f.test(head, PG_dirty)) {
-    f.set(head, PG_swapbacked);
+    setSwapbacked(k, head);
     b.setEntries(k.ptCtx, table, index, PMD, haddr, R, 0, 1);
     return false;
   }

@@ -244,6 +244,22 @@ describe("PMD THP through fork, COW, zap, mprotect and mremap", () => {
     k.exit(mm);
   });
 
+  it("reuses a THP in place after the child exits without counting pgreuse, which only the PTE path counts", () => {
+    const k = x86();
+    const mm = k.createMm();
+    const a = mapOk(k, mm, { len: 2 * MiB, prot: RW, flags: ANON });
+    k.touch(mm, a, 2 * MiB, true, 1);
+    const child = k.fork(mm)!;
+    k.exit(child);
+    const alloc0 = k.events[EV.pgalloc_normal]!;
+    expect(k.touch(mm, a, 4096, true, 2).faults).toBe(1);
+    expect(entryAt(k, mm, a)).toMatchObject({ level: PMD, write: true });
+    expect(k.events[EV.pgalloc_normal]).toBe(alloc0);
+    expect(k.events[EV.thp_split_pmd]).toBe(0);
+    expect(k.events[EV.pgreuse]).toBe(0);
+    k.exit(mm);
+  });
+
   it("copies a pinned THP for the child at fork instead of sharing it", () => {
     const k = x86();
     const mm = k.createMm();

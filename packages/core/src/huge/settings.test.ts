@@ -62,7 +62,9 @@ describe("THP settings as /sys/kernel/mm/transparent_hugepage shows them", () =>
     expect(a64.sizeNames().at(-1)).toBe("hugepages-524288kB");
     const ppc = new ThpSettings(createPpc8xxBackend("4k"), GiB);
     expect(ppc.sizeNames()).toEqual([]);
-    expect(ppc.get("enabled")).toBe("always madvise [never]");
+    // No CONFIG_TRANSPARENT_HUGEPAGE: no sysfs directory to read or write.
+    expect(() => ppc.get("enabled")).toThrow('invalid transparent_hugepage/enabled "": expected an arch with transparent hugepages (this one has no /sys/kernel/mm/transparent_hugepage)');
+    expect(() => ppc.set("enabled", "always")).toThrow('invalid transparent_hugepage/enabled "always": expected an arch with transparent hugepages');
   });
 
   it("refuses unknown knobs, sizes and values with what it expected", () => {

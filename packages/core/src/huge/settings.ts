@@ -128,6 +128,7 @@ export class ThpSettings {
    * "pud_deposit". Bad names and values are refused with what was expected.
    */
   set(path: string, value: string): void {
+    this.checkBuilt(path, value);
     const v = value.trim();
     const pick = <T extends string>(choices: readonly T[]): T => {
       if (!(choices as readonly string[]).includes(v)) throw new ModelInputError(`transparent_hugepage/${path}`, value, `one of ${choices.join(", ")}`);
@@ -175,8 +176,14 @@ export class ThpSettings {
     );
   }
 
+  /** A kernel without THP (8xx) has no /sys/kernel/mm/transparent_hugepage at all. */
+  private checkBuilt(path: string, value: string): void {
+    if (this.anonOrders === 0) throw new ModelInputError(`transparent_hugepage/${path}`, value, "an arch with transparent hugepages (this one has no /sys/kernel/mm/transparent_hugepage)");
+  }
+
   /** Read a knob as sysfs shows it ("always [madvise] never"). */
   get(path: string): string {
+    this.checkBuilt(path, "");
     const show = <T extends string>(choices: readonly T[], cur: T): string => choices.map((c) => (c === cur ? `[${c}]` : c)).join(" ");
     switch (path) {
       case "enabled":

@@ -55,8 +55,8 @@ export function doHugeWpPage(k: Kernel, mm: Mm, vma: Vma, level: Level, slot: Sl
       b.mkyoung(R, 0, level);
       b.mkdirty(R, 0, level);
       if (vma.flags & VM_WRITE) b.mkwrite(R, 0, level);
+      // No pgreuse: the kernel counts it in wp_page_reuse, the PTE-level path only.
       b.setAccessFlags(k.ptCtx, slot.table, slot.index, level, haddr, R, 0, true);
-      k.events[EV.pgreuse]!++;
     }
     k.locks.release(ptl);
     return 0;

@@ -1,10 +1,12 @@
+import { PMD } from "@hugemm/arch";
 import { createX86_64Backend } from "@hugemm/arch-x86-64";
 import { describe, expect, it } from "vitest";
 import { VM_FAULT_SIGSEGV } from "../fault/codes";
 import { MM_ANONPAGES } from "../mm/counters";
-import { VM_READ } from "../mm/vm-flags";
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, VM_READ } from "../mm/vm-flags";
 import { EV, NS } from "../stats/counters";
-import { insertAnonVma } from "../testing/vma";
+import { entryAt } from "../testing/inspect";
+import { insertAnonVma, mapOk } from "../testing/vma";
 import { Kernel } from "./kernel";
 
 const MiB = 2 ** 20;
@@ -42,5 +44,22 @@ describe("anonymous faults", () => {
     expect(k.touch(mm, 0x10_0000, 4096, true)).toMatchObject({ error: VM_FAULT_SIGSEGV, errorAddr: 0x10_0000 });
     expect(k.touch(mm, 0x30_0000, 4096, false).error).toBe(VM_FAULT_SIGSEGV);
     expect(k.touch(mm, 0x10_0000, MiB, false).error).toBe(0);
+  });
+});
+
+describe("TLB flush accounting", () => {
+  it("counts the base pages a flush covers, whatever its stride: a PMD flush covers 512", () => {
+    const k = new Kernel({ backend: createX86_64Backend(), memory: "1G", nodes: 2, check: true });
+    const mm = k.createMm();
+    const a = mapOk(k, mm, { len: 2 * MiB, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS });
+    k.touch(mm, a, 4096, true, 1);
+    expect(entryAt(k, mm, a)).toMatchObject({ level: PMD });
+    const flushes = k.tlb.flushes;
+    const pages = k.tlb.pages;
+    // The PMD becomes a migration entry: one flush of the 2M it mapped.
+    expect(k.migrateRange(mm, a, 2 * MiB, 1).moved).toBe(1);
+    expect(k.tlb.flushes - flushes).toBe(1);
+    expect(k.tlb.pages - pages).toBe(512);
+    k.exit(mm);
   });
 });

@@ -59,6 +59,7 @@ import { resolveConfig, type KernelConfig, type ResolvedConfig } from "./config"
 /** TLB invalidations the model would have issued, by reason. */
 export interface TlbStats {
   flushes: number;
+  /** Base pages the flushed ranges covered. */
   pages: number;
   readonly byReason: Map<TlbFlushReason | CoreFlushReason, number>;
 }
@@ -191,15 +192,17 @@ export class Kernel {
     };
     const folios = this.folios;
     const tlb = this.tlb;
+    const pageSize = this.pageSize;
     this.ptCtx = {
       user: true,
       folioCovers(pfn: number, nr: number): boolean {
         const head = folios.head(pfn);
         return head <= pfn && pfn + nr <= head + folios.nrPages(head);
       },
-      flushTlbRange(start: number, end: number, stride: number, _level: Level, reason: TlbFlushReason): void {
+      flushTlbRange(start: number, end: number, _stride: number, _level: Level, reason: TlbFlushReason): void {
         tlb.flushes++;
-        tlb.pages += (end - start) / stride;
+        // Base pages covered, as flushTlb counts them: the stride is only the invalidation granule.
+        tlb.pages += (end - start) / pageSize;
         tlb.byReason.set(reason, (tlb.byReason.get(reason) ?? 0) + 1);
       },
     };

@@ -6,7 +6,8 @@ import { FOLL_LONGTERM, FOLL_PIN, FOLL_WRITE } from "../gup/gup";
 import { Kernel } from "../kernel/kernel";
 import type { Mm } from "../mm/mm";
 import { EV, NS } from "../stats/counters";
-import { insertAnonVma } from "../testing/vma";
+import { MAP_ANONYMOUS, MAP_SHARED, PROT_READ, PROT_WRITE } from "../mm/vm-flags";
+import { insertAnonVma, mapOk } from "../testing/vma";
 import { MigrateReason, migratePages, onNode } from "./migrate";
 
 const MiB = 2 ** 20;
@@ -73,6 +74,41 @@ for (const make of [() => createX86_64Backend(), () => createArm64Backend("4k-48
       expect(k.finishMigration(job)).toBe(4);
       expect(k.peek(mm, BASE)).toBe(tag);
       expect(k.phys.nidOf(pfnAt(k, mm, BASE))).toBe(1);
+      k.exit(mm);
+    });
+
+    it("stops a pin at a page under a held migration, keeping the pages before it, and pins it once finished", () => {
+      const { k, mm, ps } = setup();
+      const job = k.migrateRange(mm, BASE + 2 * ps, 2 * ps, 1, true);
+      const pin = k.gup(mm, BASE, 4, FOLL_PIN);
+      expect(pin.error).toBe("MIGRATION_WAIT");
+      expect(pin.pages).toEqual([pfnAt(k, mm, BASE), pfnAt(k, mm, BASE + ps)]);
+      k.unpin(pin, FOLL_PIN);
+      expect(k.finishMigration(job)).toBe(2);
+      const again = k.gup(mm, BASE, 4, FOLL_PIN);
+      expect(again.error).toBeNull();
+      expect(again.pages.slice(2).map((p) => k.phys.nidOf(p))).toEqual([1, 1]);
+      k.unpin(again, FOLL_PIN);
+      k.exit(mm);
+    });
+
+    it("makes a fault on a cached folio under a held migration wait, where no migration entry stands for it", () => {
+      const { k, mm, ps } = setup();
+      const shm = mapOk(k, mm, { len: 4 * ps, prot: PROT_READ | PROT_WRITE, flags: MAP_SHARED | MAP_ANONYMOUS });
+      const child = k.fork(mm)!;
+      k.touch(mm, shm, 2 * ps, true, 9);
+      const tag = k.peek(mm, shm);
+      const job = k.migrateRange(mm, shm, ps, 1, true);
+      // The child never mapped the page: its fault finds the folio in the page cache, locked by the migration.
+      expect(k.touch(child, shm, ps, true)).toMatchObject({ error: VM_FAULT_MIGRATION_WAIT, errorAddr: shm });
+      // Fault-around skips the locked folio but maps its cached neighbour.
+      expect(k.touch(child, shm + ps, ps, false).error).toBe(0);
+      expect(pfnAt(k, child, shm)).toBe(-1);
+      expect(k.finishMigration(job)).toBe(1);
+      expect(k.touch(child, shm, ps, false).error).toBe(0);
+      expect(k.phys.nidOf(pfnAt(k, child, shm))).toBe(1);
+      expect(k.peek(child, shm)).toBe(tag);
+      k.exit(child);
       k.exit(mm);
     });
 

@@ -33,6 +33,8 @@ export class Mm {
   readonly mmapBase: number;
   /** TASK_SIZE. */
   readonly taskSize: number;
+  /** DEFAULT_MAP_WINDOW: searches without a hint above it stay below (x86 LA57, arm64 52-bit VA). */
+  readonly mapWindow: number;
   /** Page-table pages freed by free_pgtables (the walker counts those it allocated). */
   tablesFreed = 0;
   exited = false;
@@ -50,8 +52,9 @@ export class Mm {
     this.walker = new Walker(k.backend, k.tables, id, root);
     this.mmapLock = new Lock("mmap", `mmap_lock:${id}`);
     this.taskSize = 2 ** k.geometry.userVaBits;
-    // Leave room below TASK_SIZE for a stack gap, as mmap_base() does (at least 128 MiB).
-    this.mmapBase = this.taskSize - Math.max(2 ** 27, this.taskSize / 64);
+    this.mapWindow = 2 ** (k.geometry.mapWindowBits ?? k.geometry.userVaBits);
+    // mmap_base sits below DEFAULT_MAP_WINDOW with room for a stack gap, as mmap_base() leaves (at least 128 MiB).
+    this.mmapBase = this.mapWindow - Math.max(2 ** 27, this.mapWindow / 64);
   }
 
   /** Page-table pages this mm holds, the root included (mm->pgtables_bytes / PAGE_SIZE). */

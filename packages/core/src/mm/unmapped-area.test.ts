@@ -31,6 +31,27 @@ describe("get_unmapped_area", () => {
     expect(mm.vmas.count).toBe(2);
   });
 
+  it("stays below DEFAULT_MAP_WINDOW unless a hint reaches above it (x86 LA57, arm64 52-bit VA)", () => {
+    for (const [backend, window, top] of [
+      [createX86_64Backend("5level"), 2 ** 47, 2 ** 56],
+      [createArm64Backend("4k-52"), 2 ** 48, 2 ** 52],
+    ] as const) {
+      const { k, mm } = setup(backend);
+      expect(mm.mapWindow).toBe(window);
+      expect(mm.taskSize).toBe(top);
+      expect(mm.mmapBase).toBe(window - window / 64);
+      expect(mapOk(k, mm, { len: 4 * KiB, prot: RW, flags: ANON })).toBe(mm.mmapBase - 4 * KiB);
+      // A hint above the window opens the whole space: taken as given when free...
+      expect(mapOk(k, mm, { addr: window * 2, len: 4 * KiB, prot: RW, flags: ANON })).toBe(window * 2);
+      // ...and a taken hint above it searches down from the raised mmap_base.
+      expect(mapOk(k, mm, { addr: window * 2, len: 4 * KiB, prot: RW, flags: ANON })).toBe(mm.mmapBase + top - window - 4 * KiB);
+    }
+    // Below the window a taken hint falls back to the usual search.
+    const { k, mm } = setup(createX86_64Backend("5level"));
+    mapOk(k, mm, { addr: 0x1000_0000, len: 4 * KiB, prot: RW, flags: ANON });
+    expect(mapOk(k, mm, { addr: 0x1000_0000, len: 4 * KiB, prot: RW, flags: ANON })).toBe(mm.mmapBase - 4 * KiB);
+  });
+
   it("aligns anonymous private mappings that are a whole number of PMDs to the PMD size", () => {
     const { k, mm } = setup();
     mapOk(k, mm, { len: 4 * KiB, prot: RW, flags: ANON });

@@ -120,20 +120,23 @@ function unmappedAreaTopdown(k: Kernel, mm: Mm, info: UnmappedAreaInfo): number 
   }
 }
 
-/** TASK_UNMAPPED_BASE: where the bottom-up fallback search starts (a third of the address space). */
+/** TASK_UNMAPPED_BASE: where the bottom-up fallback search starts (a third of the default map window). */
 export function taskUnmappedBase(k: Kernel, mm: Mm): number {
-  const third = mm.taskSize / 3;
+  const third = mm.mapWindow / 3;
   return Math.ceil(third / k.pageSize) * k.pageSize;
 }
 
 /**
  * generic_get_unmapped_area_topdown (every modelled mm is MMF_TOPDOWN): a
  * MAP_FIXED address as given, a hint where it fits, else the highest free
- * range below mmap_base, else the lowest above TASK_UNMAPPED_BASE.
+ * range below mmap_base, else the lowest above TASK_UNMAPPED_BASE. Only a
+ * hint above DEFAULT_MAP_WINDOW opens the space above it (arch_get_mmap_end,
+ * arch_get_mmap_base).
  */
 export function mmGetUnmappedArea(k: Kernel, mm: Mm, addr: number, len: number, flags: number): SysResult<number> {
   const ps = k.pageSize;
-  const mmapEnd = mm.taskSize;
+  const wide = addr > mm.mapWindow;
+  const mmapEnd = wide ? mm.taskSize : mm.mapWindow;
   if (len > mmapEnd - MMAP_MIN_ADDR) return sysErr("ENOMEM", `len ${hex(len)} is larger than the address space above mmap_min_addr (${hex(mmapEnd - MMAP_MIN_ADDR)} bytes)`);
   if (flags & MAP_FIXED) return sysOk(addr);
   if (addr !== 0) {
@@ -143,7 +146,8 @@ export function mmGetUnmappedArea(k: Kernel, mm: Mm, addr: number, len: number, 
       return sysOk(hint);
     }
   }
-  let a = vmUnmappedArea(k, mm, { topDown: true, length: len, lowLimit: ps, highLimit: mm.mmapBase, alignMask: 0, alignOffset: 0, startGap: 0 });
+  const base = wide ? mm.mmapBase + mm.taskSize - mm.mapWindow : mm.mmapBase;
+  let a = vmUnmappedArea(k, mm, { topDown: true, length: len, lowLimit: ps, highLimit: base, alignMask: 0, alignOffset: 0, startGap: 0 });
   // A failed top-down search falls back to bottom-up above TASK_UNMAPPED_BASE.
   if (a < 0) a = vmUnmappedArea(k, mm, { topDown: false, length: len, lowLimit: taskUnmappedBase(k, mm), highLimit: mmapEnd, alignMask: 0, alignOffset: 0, startGap: 0 });
   if (a < 0) return sysErr("ENOMEM", `no free range of len ${hex(len)} bytes in the address space`);

@@ -123,6 +123,28 @@ export class PageTables implements TableStore {
     this.releasePages(pfn, 1);
   }
 
+  /**
+   * Every page holding page tables: those with tables in use, and each mm's
+   * current fragment page, which stays allocated for the fragments not yet
+   * handed out even when none of its handed-out ones is left.
+   */
+  pages(): Set<number> {
+    const pfns = new Set<number>();
+    for (const info of this.info.values()) pfns.add(info.pfn);
+    for (const frag of this.fragPages.values()) pfns.add(frag.pfn);
+    return pfns;
+  }
+
+  /** Fragment pages whose count (pt_frag_refcount) is not their live fragments plus those never handed out. */
+  fragmentMiscounts(): { pfn: number; refs: number; expected: number }[] {
+    const live = new Map<number, number>();
+    for (const info of this.info.values()) if (this.fragRefs.has(info.pfn)) live.set(info.pfn, (live.get(info.pfn) ?? 0) + 1);
+    for (const frag of this.fragPages.values()) live.set(frag.pfn, (live.get(frag.pfn) ?? 0) + (this.pageSize - frag.next) / frag.bytes);
+    const bad: { pfn: number; refs: number; expected: number }[] = [];
+    for (const [pfn, refs] of this.fragRefs) if (live.get(pfn) !== refs) bad.push({ pfn, refs, expected: live.get(pfn) ?? 0 });
+    return bad;
+  }
+
   /** destroy_pagetable_cache: drop the fragments of `mm`'s current page that were never handed out. */
   dropFragCache(mm: number): void {
     for (const [key, frag] of this.fragPages) {

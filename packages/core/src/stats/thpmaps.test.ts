@@ -231,6 +231,10 @@ describe("thpmaps: processes, rollup and smaps fields", () => {
     const child = k.fork(mm)!;
     const t = thpmaps(k, [child, mm, child]);
     expect(t.vmas.map((v) => v.pid)).toEqual([1, 2]);
+    // Under the pids a caller knows them by, still in pid order.
+    const renamed = thpmaps(k, [mm, child], { pidOf: (x) => (x === mm ? 7 : 3) });
+    expect(renamed.vmas.map((v) => v.pid)).toEqual([3, 7]);
+    expect(formatThpmaps(renamed).startsWith(`${HEADER}${vmaLine(3, a, a + 2 * MiB, "rw-p")}`)).toBe(true);
     expect(formatThpmaps(t)).toBe(`${HEADER}${vmaLine(1, a, a + 2 * MiB, "rw-p")}anon-thp-pmd-aligned-2048kB:        2048 kB (100%)\n${vmaLine(2, a, a + 2 * MiB, "rw-p")}anon-thp-pmd-aligned-2048kB:        2048 kB (100%)\n`);
     // The folio is shared after fork: each process's Pss is half of it; the child's PMD starts old (copy_huge_pmd).
     expect(formatThpmaps(thpmaps(k, [mm, child], { rollup: true, incSmaps: true }))).toBe(

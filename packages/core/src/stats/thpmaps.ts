@@ -40,6 +40,8 @@ export interface ThpmapsOptions {
   readonly incSmaps?: boolean;
   /** --inc-empty: print statistics whose value is 0 too. */
   readonly incEmpty?: boolean;
+  /** The pid each process is known by (a scenario's pids); default the mm's id. */
+  readonly pidOf?: (mm: Mm) => number;
 }
 
 /** Which total a statistic is a percentage of (smaps fields have none). */
@@ -322,20 +324,21 @@ export function thpmaps(k: Kernel, mms: Mm | readonly Mm[], opts: ThpmapsOptions
   }
   const list = Array.isArray(mms) ? (mms as readonly Mm[]) : [mms as Mm];
   const contOrders = [...new Set((opts.cont ?? []).map((c) => contOrder(k, c)))];
+  const pidOf = opts.pidOf ?? ((mm: Mm) => mm.id);
   const byPid = new Map<number, Mm>();
-  for (const mm of list) byPid.set(mm.id, mm);
+  for (const mm of list) byPid.set(pidOf(mm), mm);
   const vmas: ThpmapsVma[] = [];
   const total = new Map<string, { type: ThpmapsType; kb: number }>();
   let anonTotal = 0;
   let fileTotal = 0;
-  for (const mm of [...byPid.values()].sort((a, b) => a.id - b.id)) {
+  for (const [pid, mm] of [...byPid].sort((a, b) => a[0] - b[0])) {
     for (const e of smaps(k, mm).entries) {
       const parsed = e.perms.slice(0, 3) !== "---" && kb(e.stats.resident) > 0;
       let stats = parsed ? vmaStats(k, mm, e, contOrders) : [];
       const anonKb = parsed ? kb(e.stats.anonymous) : 0;
       const fileKb = parsed ? kb(e.stats.resident) - anonKb : 0;
       if (opts.incSmaps) stats = [...smapsStats(e), ...stats];
-      vmas.push(header(mm.id, e, stats, anonKb, fileKb));
+      vmas.push(header(pid, e, stats, anonKb, fileKb));
       for (const s of stats) {
         const t = total.get(s.name);
         if (t === undefined) total.set(s.name, { type: s.type, kb: s.kb });

@@ -53,6 +53,15 @@ describe("TLB coverage on x86-64", () => {
     expect(mm.pgtablePages).toBe(4);
   });
 
+  it("covers the whole 56-bit user space of 5-level paging, past the safe-integer range", () => {
+    const k = kernel(createX86_64Backend("5level"));
+    const mm = k.createMm();
+    expect(mm.taskSize).toBe(2 ** 56);
+    written(k, mm, 2 * MiB);
+    expect(tlbCoverage(k, mm).entries).toBe(1);
+    expect(tlbCoverage(k, mm, { start: 2 ** 55, end: 2 ** 56 }).entries).toBe(0);
+  });
+
   it("needs one 1G entry for a PUD THP; its pre-deposit is 513 table pages", () => {
     const k = kernel(createX86_64Backend(), "4G");
     k.thp.set("hugepages-1048576kB/enabled", "always");

@@ -137,7 +137,7 @@ export function tlbCoverage(k: Kernel, mm: Mm, range?: { readonly start: number;
   if (mm.exited || k.mm(mm.id) !== mm) throw new ModelInputError("process", mm.id, "a live process of this kernel");
   const lo = range?.start ?? 0;
   const hi = range?.end ?? mm.taskSize;
-  if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || lo < 0 || hi <= lo || hi > mm.taskSize) {
+  if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi <= lo || hi > mm.taskSize) {
     throw new ModelInputError("TLB coverage range", range === undefined ? "" : `[0x${lo.toString(16)}, 0x${hi.toString(16)})`, `start < end within [0, 0x${mm.taskSize.toString(16)}]`);
   }
   const b = k.backend;

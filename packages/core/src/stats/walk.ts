@@ -232,7 +232,7 @@ function perms(flags: number): string {
 /** Walk `addr` in `mm` from the root, then as the MMU would for `access` (default: a user load). */
 export function walkAddress(k: Kernel, mm: Mm, addr: number, access: WalkAccess = {}): AddressWalk {
   if (mm.exited || k.mm(mm.id) !== mm) throw new ModelInputError("process", mm.id, "a live process of this kernel");
-  if (!Number.isSafeInteger(addr) || addr < 0 || addr >= mm.taskSize) throw new ModelInputError("address", addr, `a user address in [0, 0x${mm.taskSize.toString(16)})`);
+  if (!Number.isInteger(addr) || addr < 0 || addr >= mm.taskSize) throw new ModelInputError("address", addr, `a user address in [0, 0x${mm.taskSize.toString(16)})`);
   const b = k.backend;
   const g = k.geometry;
   const levels: WalkLevel[] = [];

@@ -9,6 +9,20 @@ export function isolatedStat(k: Kernel, head: number, d: number): void {
   st[k.folios.test(head, PG_swapbacked) ? NS.nr_isolated_anon : NS.nr_isolated_file]! += d * k.folios.nrPages(head);
 }
 
+/**
+ * folio_set_swapbacked on a lazy-free folio found written again since
+ * MADV_FREE. If reclaim holds it isolated, its pages move from the isolated
+ * file count to the anon one, the count its putback will decrement. (The
+ * kernel adds and removes a whole isolated list under the type of the LRU
+ * it came from, so its counts balance however the folios changed.)
+ */
+export function setSwapbacked(k: Kernel, head: number): void {
+  const isolated = k.folios.test(head, PG_isolated);
+  if (isolated) isolatedStat(k, head, -1);
+  k.folios.set(head, PG_swapbacked);
+  if (isolated) isolatedStat(k, head, 1);
+}
+
 /** folio_isolate_lru for reclaim: off its list with a reference for the reclaimer. False if it was on none. */
 export function isolateForReclaim(k: Kernel, head: number): boolean {
   if (!k.lru.isolate(head)) return false;

@@ -10,7 +10,7 @@ import type { Mm } from "../mm/mm";
 import { MADV, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../mm/vm-flags";
 import { PG_anon } from "../phys/page-flags";
 import { Slot, WALK_OK } from "../pgtable/walker";
-import { EV, MS, MTHP_STRIDE } from "../stats/counters";
+import { EV, MS, MTHP_STRIDE, NS } from "../stats/counters";
 import { mapOk } from "../testing/vma";
 import { ModelInputError } from "../util/errors";
 import { madvColdOrPageout, madvFree } from "./madvise";
@@ -232,6 +232,23 @@ describe("a partially mapped THP under reclaim", () => {
     expect(k.phys.freePagesWithPcp - free0).toBeGreaterThanOrEqual(512);
     k.touch(mm, a, MiB, false);
     for (let i = 0; i < 256; i += 17) expect(k.peek(mm, a + i * 4096)).toBe(mixTag(8, a / 4096 + i));
+    k.exit(mm);
+  });
+});
+
+describe("a lazy-free THP written again before reclaim", () => {
+  it("stays, swap-backed, and leaves no page counted isolated", () => {
+    const k = new Kernel({ backend: createX86_64Backend(), memory: "1G", check: true });
+    const mm = k.createMm();
+    const a = mapOk(k, mm, { len: 2 * MiB, prot: RW, flags: ANON });
+    k.touch(mm, a, 2 * MiB, true, 1);
+    expect(k.madvise(mm, a, 2 * MiB, MADV.FREE).ok).toBe(true);
+    k.touch(mm, a + 4 * KiB, 4 * KiB, true, 2);
+    expect(k.madvise(mm, a, 2 * MiB, MADV.PAGEOUT).ok).toBe(true);
+    expect(k.events[EV.pglazyfreed]).toBe(0);
+    expect(mm.rss[MM_ANONPAGES]).toBe(512);
+    expect(k.phys.nodeStats(0)[NS.nr_isolated_anon]).toBe(0);
+    expect(k.phys.nodeStats(0)[NS.nr_isolated_file]).toBe(0);
     k.exit(mm);
   });
 });

@@ -121,6 +121,26 @@ for (const [name, make] of BACKENDS) {
       k.exit(mm);
     });
 
+    it("counts no page isolated once reclaim is done, lazy-free pages written again included", () => {
+      const k = new Kernel({ backend: make(), memory: "64M", swap: "16M", check: true });
+      const ps = k.pageSize;
+      const mm = k.createMm();
+      const vma = insertAnonVma(k, mm, BASE, 16 * ps);
+      const isolated = () => [k.phys.nodeStats(0)[NS.nr_isolated_anon], k.phys.nodeStats(0)[NS.nr_isolated_file]];
+      k.touch(mm, BASE, 16 * ps, true, 2);
+      madvFree(k, mm, vma, BASE, BASE + 16 * ps);
+      // Isolated from the file list as lazy-free, found dirty, put back as swap-backed anon.
+      k.touch(mm, BASE, 2 * ps, true, 3);
+      k.reclaim(1000);
+      expect(isolated()).toEqual([0, 0]);
+      madvFree(k, mm, vma, BASE, BASE + 2 * ps);
+      k.touch(mm, BASE, ps, true, 4);
+      madvColdOrPageout(k, mm, vma, BASE, BASE + 2 * ps, true);
+      expect(isolated()).toEqual([0, 0]);
+      expect(k.peek(mm, BASE)).not.toBe(0);
+      k.exit(mm);
+    });
+
     it("drops clean file pages, writes back dirty ones, and swaps shmem", () => {
       const k = new Kernel({ backend: make(), memory: "64M", swap: "16M", check: true });
       const ps = k.pageSize;

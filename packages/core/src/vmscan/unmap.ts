@@ -10,6 +10,7 @@ import { mmCounter } from "../mm/zap";
 import { PG_anon, PG_anon_exclusive, PG_dirty, PG_swapbacked, PG_swapcache } from "../phys/page-flags";
 import { pageVmaMappedWalk, rmapWalk, type MappedAt } from "../rmap/walk";
 import { ModelBug } from "../util/errors";
+import { setSwapbacked } from "./isolate";
 import { FPB_RESPECT_SOFT_DIRTY, FPB_RESPECT_WRITE, folioPteBatch } from "./pte-batch";
 
 /** enum ttu_flags: split PMD mappings on the way (the walk then goes on over their PTEs). */
@@ -122,7 +123,7 @@ function unmapPtes(k: Kernel, head: number, m: MappedAt): boolean {
       // MADV_FREE: discard only if nobody wrote the folio since, and nobody else holds it.
       if (f.test(head, PG_dirty)) {
         b.setEntries(k.ptCtx, slot.table, slot.index, PTE, m.addr, R, 0, nr);
-        f.set(head, PG_swapbacked);
+        setSwapbacked(k, head);
         return false;
       }
       if (f.refcount(head) !== 1 + f.mapcount(head)) {
