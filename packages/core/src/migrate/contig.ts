@@ -75,12 +75,17 @@ function isolateAndMigrate(k: Kernel, z: Zone, start: number, size: number, migr
     phys.drainPcp();
     let covered = 0;
     for (const [, o] of taken) covered += 2 ** o;
+    const f = k.folios;
     for (let p = start; p < end; ) {
       const o = z.freeOrderAt(p);
       if (o >= 0 && p + 2 ** o <= end && phys.takeFreeRange(p, o)) {
         taken.push([p, o]);
         covered += 2 ** o;
         p += 2 ** o;
+      } else if (o < 0 && f.isAllocated(p)) {
+        // Nothing in a folio still there is free: step over it whole.
+        const head = f.head(p);
+        p = Math.max(p + 1, head + f.nrPages(head));
       } else p++;
     }
     return covered;

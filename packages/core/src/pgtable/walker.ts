@@ -29,24 +29,28 @@ export class Slot {
 /**
  * The core's page-table walker for one mm: find the slot of `va` at a level,
  * allocating missing tables when asked (p4d_alloc ... pte_alloc). Tables are
- * linked with pXd_populate as user tables. The last PTE table found is cached;
- * `generation` invalidates the cache whenever a table of this mm is freed or
- * a table entry is replaced.
+ * linked with pXd_populate as user tables. The last table found at each
+ * level is cached (by the span of addresses it covers); `generation`
+ * invalidates the caches whenever a table of this mm is freed or a table
+ * entry is replaced.
  */
 export class Walker {
   readonly tables: readonly TableGeometry[];
   private readonly reg = entryRegs(1);
   generation = 0;
-  private cacheGen = -1;
-  private cacheBase = 0;
-  private cacheEnd = 0;
-  private cacheTable: Uint32Array = new Uint32Array(0);
-  private cachePa = -1;
-  private cacheParentPa = -1;
-  private cacheParentIndex = 0;
-  private readonly pteShift: number;
-  private readonly pteEntries: number;
-  private readonly pteSpan: number;
+  /** Per level (by table index): the generation, address span, table and parent of the last table found. */
+  private readonly cacheGen: Float64Array;
+  private readonly cacheBase: Float64Array;
+  private readonly cacheEnd: Float64Array;
+  private readonly cacheTable: Uint32Array[];
+  private readonly cachePa: Float64Array;
+  private readonly cacheParentPa: Float64Array;
+  private readonly cacheParentIndex: Float64Array;
+  /** Per table index: bytes one entry maps, and bytes the whole table maps. */
+  private readonly entrySize: Float64Array;
+  private readonly tableSpan: Float64Array;
+  /** Table index of each level (-1 when the arch has no table at it). */
+  private readonly indexOfLevel: Int8Array;
   /** Tables this walker allocated and freed, for the mm's counters. */
   allocated = 0;
 
@@ -56,11 +60,25 @@ export class Walker {
     readonly mmId: number,
     public rootPa: number,
   ) {
-    this.tables = b.geometry.tables;
-    const t = this.tables[this.tables.length - 1]!;
-    this.pteShift = t.shift;
-    this.pteEntries = t.entries;
-    this.pteSpan = 2 ** t.shift * t.entries;
+    const tables = b.geometry.tables;
+    this.tables = tables;
+    const n = tables.length;
+    this.cacheGen = new Float64Array(n).fill(-1);
+    this.cacheBase = new Float64Array(n);
+    this.cacheEnd = new Float64Array(n);
+    this.cacheTable = Array.from({ length: n }, () => new Uint32Array(0));
+    this.cachePa = new Float64Array(n).fill(-1);
+    this.cacheParentPa = new Float64Array(n).fill(-1);
+    this.cacheParentIndex = new Float64Array(n);
+    this.entrySize = new Float64Array(n);
+    this.tableSpan = new Float64Array(n);
+    this.indexOfLevel = new Int8Array(8).fill(-1);
+    for (let i = 0; i < n; i++) {
+      const t = tables[i]!;
+      this.entrySize[i] = 2 ** t.shift;
+      this.tableSpan[i] = 2 ** t.shift * t.entries;
+      this.indexOfLevel[t.level] = i;
+    }
   }
 
   /** Forget cached tables. */
@@ -73,43 +91,54 @@ export class Walker {
    * or a status saying where and why the walk stopped (with `out` at that slot).
    */
   find(va: number, level: Level, alloc: boolean, out: Slot, nid = 0): WalkStatus {
-    if (level === PTE && this.cacheGen === this.generation && va >= this.cacheBase && va < this.cacheEnd) {
-      out.table = this.cacheTable;
-      out.tablePa = this.cachePa;
-      out.index = Math.floor(va / 2 ** this.pteShift) & (this.pteEntries - 1);
-      out.level = PTE;
-      out.parentPa = this.cacheParentPa;
-      out.parentIndex = this.cacheParentIndex;
-      return WALK_OK;
-    }
-    const b = this.b;
-    const reg = this.reg;
+    const tables = this.tables;
+    // Start from the deepest cached table on the way to `level` that covers `va`.
+    let from = 0;
     let tablePa = this.rootPa;
     let parentPa = -1;
     let parentIndex = 0;
-    const tables = this.tables;
-    for (let i = 0; i < tables.length; i++) {
+    const want = this.indexOfLevel[level]!;
+    for (let i = want < 0 ? tables.length - 1 : want; i > 0; i--) {
+      if (this.cacheGen[i] === this.generation && va >= this.cacheBase[i]! && va < this.cacheEnd[i]!) {
+        from = i;
+        tablePa = this.cachePa[i]!;
+        parentPa = this.cacheParentPa[i]!;
+        parentIndex = this.cacheParentIndex[i]!;
+        if (i === want) {
+          out.table = this.cacheTable[i]!;
+          out.tablePa = tablePa;
+          out.index = Math.floor(va / this.entrySize[i]!) & (tables[i]!.entries - 1);
+          out.level = level;
+          out.parentPa = parentPa;
+          out.parentIndex = parentIndex;
+          return WALK_OK;
+        }
+        break;
+      }
+    }
+    const b = this.b;
+    const reg = this.reg;
+    for (let i = from; i < tables.length; i++) {
       const t = tables[i]!;
       const table = this.pt.get(tablePa);
-      const index = Math.floor(va / 2 ** t.shift) & (t.entries - 1);
+      const index = Math.floor(va / this.entrySize[i]!) & (t.entries - 1);
       out.table = table;
       out.tablePa = tablePa;
       out.index = index;
       out.level = t.level;
       out.parentPa = parentPa;
       out.parentIndex = parentIndex;
-      if (t.level === level) {
-        if (level === PTE) {
-          this.cacheGen = this.generation;
-          this.cacheBase = va - (va % this.pteSpan);
-          this.cacheEnd = this.cacheBase + this.pteSpan;
-          this.cacheTable = table;
-          this.cachePa = tablePa;
-          this.cacheParentPa = parentPa;
-          this.cacheParentIndex = parentIndex;
-        }
-        return WALK_OK;
+      if (i > 0) {
+        const span = this.tableSpan[i]!;
+        this.cacheGen[i] = this.generation;
+        this.cacheBase[i] = va - (va % span);
+        this.cacheEnd[i] = this.cacheBase[i]! + span;
+        this.cacheTable[i] = table;
+        this.cachePa[i] = tablePa;
+        this.cacheParentPa[i] = parentPa;
+        this.cacheParentIndex[i] = parentIndex;
       }
+      if (t.level === level) return WALK_OK;
       if (t.level < level) return WALK_BAD;
       b.readEntry(table, index, t.level, reg, 0);
       if (b.none(reg, 0, t.level)) {

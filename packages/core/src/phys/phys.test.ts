@@ -64,6 +64,32 @@ describe("the buddy allocator", () => {
     // The batch of 15 went to the pcp list; the rest of the first 4M block was split down.
     expect(p.zones[0]!.pcp.batch).toBe(3);
   });
+  it("frees a batch from the pcp list tails once over high, draining one list before the next", () => {
+    const p = mk();
+    const z = p.zones[0]!;
+    const pcp = z.pcp;
+    // Order-0 pages, then order-1 blocks, each on its own pcp list.
+    const small = Array.from({ length: pcp.high }, () => p.allocPages(0, GFP_HIGHUSER_MOVABLE));
+    const pairs = Array.from({ length: 8 }, () => p.allocPages(1, GFP_HIGHUSER_MOVABLE));
+    p.drainPcp();
+    const order0 = pcp.lists[pcp.pindex(0, MIGRATE_MOVABLE)]!;
+    const order1 = pcp.lists[pcp.pindex(1, MIGRATE_MOVABLE)]!;
+    for (const b of pairs) p.freePages(b, 1);
+    expect(order1.length).toBe(8);
+    let i = 0;
+    while (pcp.count + 1 < pcp.high) p.freePages(small[i++]!, 0);
+    const before = [...order0];
+    // This free reaches high: `batch` pages go, taken after the order-0 list in round-robin order (the order-1
+    // list first, whole, from its oldest entry), then the oldest order-0 pages.
+    p.freePages(small[i++]!, 0);
+    const batch = pcp.batch;
+    const fromOrder1 = Math.min(8, Math.ceil(batch / 2));
+    expect(order1).toEqual(pairs.slice(fromOrder1));
+    const left = batch - 2 * fromOrder1;
+    expect(order0).toEqual([...before, small[i - 1]].slice(Math.max(0, left)));
+    expect(pcp.count).toBe(order0.length + 2 * order1.length);
+    expect(totalFree(p)).toBe(16384 - (small.length - i));
+  });
   it("merges freed buddies back into the largest block", () => {
     const p = mk();
     const a = p.allocPages(9, GFP_TRANSHUGE_LIGHT);

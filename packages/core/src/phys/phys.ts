@@ -283,7 +283,7 @@ export class PhysMem {
       }
       if (got.length === 0) return -1;
       // The tail is index 0 and the head the end: list_add_tail keeps the first block at the head.
-      for (let i = 0; i < got.length; i++) list.unshift(got[i]!);
+      list.unshift(...got.reverse());
       pcp.count += got.length * 2 ** order;
     }
     const pfn = list.pop()!;
@@ -306,29 +306,39 @@ export class PhysMem {
     if (!pcp.allowed(order)) {
       z.freeOne(pfn, order, mt);
     } else {
-      pcp.lists[pcp.pindex(order, mt)]!.push(pfn);
+      const pindex = pcp.pindex(order, mt);
+      pcp.lists[pindex]!.push(pfn);
       pcp.count += 2 ** order;
-      if (pcp.count >= pcp.high) this.freePcppagesBulk(z, pcp.batch);
+      if (pcp.count >= pcp.high) this.freePcppagesBulk(z, pcp.batch, pindex);
     }
     this.nodeStats(z.nid)[NS.nr_free_pages] = this.nodeFree(z.nid);
   }
 
-  /** free_pcppages_bulk: free `count` pages from the pcp list tails, round robin over the lists. */
-  private freePcppagesBulk(z: Zone, count: number): void {
+  /**
+   * free_pcppages_bulk: free `count` pages from the lists' tails, taking the
+   * lists round robin after `pindex` and draining each (up to the count)
+   * before moving on, as the kernel does.
+   */
+  private freePcppagesBulk(z: Zone, count: number, pindex = -1): void {
     const pcp = z.pcp;
-    let idx = 0;
-    let emptyRounds = 0;
-    while (count > 0 && pcp.count > 0 && emptyRounds < pcp.lists.length) {
-      const list = pcp.lists[idx]!;
-      if (list.length > 0) {
-        emptyRounds = 0;
-        const pfn = list.shift()!;
-        const order = pcp.orderOf(idx);
-        pcp.count -= 2 ** order;
-        count -= 2 ** order;
-        z.freeOne(pfn, order, z.migratetypeOf(pfn));
-      } else emptyRounds++;
-      idx = (idx + 1) % pcp.lists.length;
+    const lists = pcp.lists;
+    let idx = pindex;
+    while (count > 0 && pcp.count > 0) {
+      let list: number[];
+      do {
+        idx = idx + 1 === lists.length ? 0 : idx + 1;
+        list = lists[idx]!;
+      } while (list.length === 0);
+      const nr = 2 ** pcp.orderOf(idx);
+      // The tail is the array's front.
+      let n = 0;
+      while (count > 0 && n < list.length) {
+        const pfn = list[n++]!;
+        count -= nr;
+        pcp.count -= nr;
+        z.freeOne(pfn, pcp.orderOf(idx), z.migratetypeOf(pfn));
+      }
+      list.splice(0, n);
     }
   }
 
