@@ -233,7 +233,7 @@ export class Folios {
   /** The head pfn of the folio containing `pfn`. */
   head(pfn: number): number {
     const m = this.memmap;
-    const id = m.pbLarge[Math.floor(pfn / m.pbPages)]!;
+    const id = m.pbLarge[pfn >>> m.pbShift]!;
     if (id !== 0) return this.large.head[id - 1]!;
     const s = m.sectionIfAny(pfn);
     if (s === undefined) return pfn;
@@ -260,7 +260,7 @@ export class Folios {
   /** Whether `pfn` is an allocated page of some folio or table (not free). */
   isAllocated(pfn: number): boolean {
     const m = this.memmap;
-    if (m.pbLarge[Math.floor(pfn / m.pbPages)] !== 0) return true;
+    if (m.pbLarge[pfn >>> m.pbShift] !== 0) return true;
     const s = m.sectionIfAny(pfn);
     return s !== undefined && (s.flags[pfn & this.pbMask]! & (PG_allocated | PGTY_table)) !== 0;
   }
@@ -320,7 +320,7 @@ export class Folios {
   /** Per-page flag (PG_anon_exclusive, PG_hwpoison) of page `pfn`. */
   pageTest(pfn: number, flag: number): boolean {
     const m = this.memmap;
-    const id = m.pbLarge[Math.floor(pfn / m.pbPages)]!;
+    const id = m.pbLarge[pfn >>> m.pbShift]!;
     if (id === 0) return (m.section(pfn).flags[pfn & this.pbMask]! & flag) !== 0;
     const r = id - 1;
     const i = pfn - this.large.head[r]!;
@@ -331,7 +331,7 @@ export class Folios {
 
   pageSet(pfn: number, flag: number, on: boolean): void {
     const m = this.memmap;
-    const id = m.pbLarge[Math.floor(pfn / m.pbPages)]!;
+    const id = m.pbLarge[pfn >>> m.pbShift]!;
     if (id === 0) {
       const s = m.section(pfn);
       if (on) s.flags[pfn & this.pbMask]! |= flag;
@@ -384,7 +384,7 @@ export class Folios {
   /** Per-page mapcount (PTE mappings of this page): page->_mapcount + 1. */
   pageMapcount(pfn: number): number {
     const m = this.memmap;
-    const id = m.pbLarge[Math.floor(pfn / m.pbPages)]!;
+    const id = m.pbLarge[pfn >>> m.pbShift]!;
     if (id === 0) return m.section(pfn).mapcount[pfn & this.pbMask]!;
     const arr = this.large.pageMapcount[id - 1];
     return arr === undefined ? 0 : arr[pfn - this.large.head[id - 1]!]!;
@@ -393,7 +393,7 @@ export class Folios {
   /** Add `d` to the per-page mapcount of `nr` pages from `pfn` (all in one folio). */
   addPageMapcount(pfn: number, nr: number, d: number): void {
     const m = this.memmap;
-    const id = m.pbLarge[Math.floor(pfn / m.pbPages)]!;
+    const id = m.pbLarge[pfn >>> m.pbShift]!;
     if (id === 0) {
       const s = m.section(pfn);
       const i = pfn & this.pbMask;
@@ -432,7 +432,7 @@ export class Folios {
   /** The 32-bit contents tag of page `pfn`. */
   readTag(pfn: number): number {
     const m = this.memmap;
-    const id = m.pbLarge[Math.floor(pfn / m.pbPages)]!;
+    const id = m.pbLarge[pfn >>> m.pbShift]!;
     if (id === 0) return m.section(pfn).tag[pfn & this.pbMask]!;
     const r = id - 1;
     const c = this.large.contents[r];
@@ -443,7 +443,7 @@ export class Folios {
 
   writeTag(pfn: number, tag: number): void {
     const m = this.memmap;
-    const id = m.pbLarge[Math.floor(pfn / m.pbPages)]!;
+    const id = m.pbLarge[pfn >>> m.pbShift]!;
     if (id === 0) {
       m.section(pfn).tag[pfn & this.pbMask] = tag >>> 0;
       return;
@@ -490,7 +490,7 @@ export class Folios {
     const out: number[] = [];
     const m = this.memmap;
     m.forEachSection((s, first) => {
-      if (m.pbLarge[Math.floor(first / m.pbPages)] !== 0) return;
+      if (m.pbLarge[first >>> m.pbShift] !== 0) return;
       for (let i = 0; i < m.pbPages; i++) {
         const fl = s.flags[i]!;
         if ((fl & PG_allocated) === 0 || fl & (PG_tail | PGTY_table | PGTY_zero)) continue;

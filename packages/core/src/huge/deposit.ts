@@ -65,14 +65,13 @@ export function allocSplitTables(k: Kernel, mm: Mm, level: Level, gfp = GFP_PGTA
   const pmd = allocTableFor(k, mm, PMD, gfp);
   if (pmd < 0) return null;
   const n = tableEntries(k, PMD);
-  for (let i = 0; i < n; i++) {
-    const pte = allocTableFor(k, mm, PTE, gfp);
-    if (pte < 0) {
-      freeSplitTables(k, mm, PUD, { pa: pmd });
-      return null;
-    }
-    k.tables.deposit(pmd, pte);
+  const ptes: number[] = [];
+  if (!k.tables.allocMany(PTE, mm.id, n, mm.nid, gfp, ptes)) {
+    freeTableOf(k, mm, pmd);
+    return null;
   }
+  mm.walker.allocated += n;
+  for (const pte of ptes) k.tables.deposit(pmd, pte);
   return { pa: pmd };
 }
 

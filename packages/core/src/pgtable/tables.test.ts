@@ -1,7 +1,9 @@
 import { createPpc8xxBackend } from "@hugemm/arch-ppc8xx";
+import { createX86_64Backend } from "@hugemm/arch-x86-64";
 import { describe, expect, it } from "vitest";
 import { checkInvariants } from "../check/invariants";
 import { Kernel } from "../kernel/kernel";
+import { GFP_PGTABLE_USER } from "../phys/gfp";
 import { NS } from "../stats/counters";
 import { insertAnonVma } from "../testing/vma";
 
@@ -36,5 +38,27 @@ describe("page-table fragments (8xx 16K pages: four 4K PTE tables to a page)", (
     expect(k.phys.nodeStats(0)[NS.nr_page_table_pages]).toBe(0);
     expect(k.tables.pages().size).toBe(0);
     expect(k.phys.freePagesWithPcp).toBe(free0);
+  });
+});
+
+describe("allocating many tables", () => {
+  it("gives what single allocations would, and keeps nothing when memory runs out", () => {
+    const k = new Kernel({ backend: createX86_64Backend(), memory: "64M", check: false });
+    const tables: number[] = [];
+    expect(k.tables.allocMany(0, 7, 100, 0, GFP_PGTABLE_USER, tables)).toBe(true);
+    expect(tables.length).toBe(100);
+    expect(tables.every((pa) => k.tables.info.get(pa)?.mm === 7 && k.tables.info.get(pa)?.level === 0)).toBe(true);
+    expect(k.phys.nodeStats(0)[NS.nr_page_table_pages]).toBe(100);
+    for (const pa of tables) k.tables.free(pa);
+    // Leave fewer free pages than asked for.
+    const held: number[] = [];
+    for (let pfn = k.phys.allocPages(0, GFP_PGTABLE_USER); pfn >= 0; pfn = k.phys.allocPages(0, GFP_PGTABLE_USER)) held.push(pfn);
+    for (const pfn of held.splice(0, 50)) k.phys.freePages(pfn, 0);
+    const free = k.phys.freePagesWithPcp;
+    const more: number[] = [7];
+    expect(k.tables.allocMany(0, 7, 100, 0, GFP_PGTABLE_USER, more)).toBe(false);
+    expect(more).toEqual([7]);
+    expect(k.phys.freePagesWithPcp).toBe(free);
+    expect(k.phys.nodeStats(0)[NS.nr_page_table_pages]).toBe(0);
   });
 });

@@ -87,6 +87,37 @@ export class PageTables implements TableStore {
     return pa;
   }
 
+  /**
+   * `n` tables for `level` into `out` (as `n` calls of alloc would give),
+   * all or nothing: false, with nothing kept, when memory runs out.
+   */
+  allocMany(level: Level, mm: number, n: number, nid: number, gfp: number, out: number[]): boolean {
+    const start = out.length;
+    if (this.tableBytes(level) !== this.pageSize) {
+      for (let i = 0; i < n; i++) {
+        const pa = this.alloc(level, mm, nid, gfp);
+        if (pa < 0) {
+          for (const got of out.splice(start)) this.free(got);
+          return false;
+        }
+        out.push(pa);
+      }
+      return true;
+    }
+    const got = this.phys.allocPagesBulk(n, gfp, nid, out);
+    for (let i = start; i < out.length; i++) {
+      const pfn = out[i]!;
+      this.markTablePages(pfn, 1, mm);
+      const pa = pfn * this.pageSize;
+      this.storage.set(pa, null);
+      this.info.set(pa, { level, mm, pfn, deposited: false });
+      out[i] = pa;
+    }
+    if (got === n) return true;
+    for (const pa of out.splice(start)) this.free(pa);
+    return false;
+  }
+
   private markTablePages(pfn: number, n: number, mm: number): void {
     for (let i = 0; i < n; i++) {
       const s = this.folios.section(pfn + i);

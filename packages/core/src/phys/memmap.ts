@@ -55,6 +55,8 @@ export class Memmap {
   readonly pbOrder: number;
   readonly pbPages: number;
   readonly pbMask: number;
+  /** log2(pbPages): pfns stay below 2^32, so a shift finds a pfn's pageblock. */
+  readonly pbShift: number;
   readonly nrPageblocks: number;
   readonly startPfn: number;
   readonly endPfn: number;
@@ -76,6 +78,8 @@ export class Memmap {
     this.pbOrder = pbOrder;
     this.pbPages = 2 ** pbOrder;
     this.pbMask = this.pbPages - 1;
+    this.pbShift = pbOrder;
+    if (endPfn > 2 ** 32) throw new ModelBug(`memory up to pfn ${endPfn} is beyond the 2^32 pages the memmap indexes`);
     if (startPfn % this.pbPages !== 0 || endPfn % this.pbPages !== 0) {
       throw new ModelBug(`memory [${startPfn}, ${endPfn}) is not pageblock aligned`);
     }
@@ -93,7 +97,7 @@ export class Memmap {
 
   /** The section of `pfn`, materialising it. */
   section(pfn: number): MemSection {
-    const pb = Math.floor(pfn / this.pbPages);
+    const pb = pfn >>> this.pbShift;
     let s = this.sections[pb];
     if (s === undefined) {
       s = new MemSection(this.pbPages);
@@ -105,7 +109,7 @@ export class Memmap {
 
   /** The section of `pfn` if it has been materialised. */
   sectionIfAny(pfn: number): MemSection | undefined {
-    return this.sections[Math.floor(pfn / this.pbPages)];
+    return this.sections[pfn >>> this.pbShift];
   }
 
   /** Visit every materialised section with its first pfn. */
@@ -122,12 +126,12 @@ export class Memmap {
   }
 
   pageblock(pfn: number): number {
-    return Math.floor(pfn / this.pbPages);
+    return pfn >>> this.pbShift;
   }
 
   /** The page flags of `pfn` (0 when its section was never materialised). */
   pageFlags(pfn: number): number {
-    const s = this.sections[Math.floor(pfn / this.pbPages)];
+    const s = this.sections[pfn >>> this.pbShift];
     return s === undefined ? 0 : s.flags[pfn & this.pbMask]!;
   }
 
@@ -137,7 +141,7 @@ export class Memmap {
    * smaller ones through the order recorded in each tail page.
    */
   folioHead(pfn: number, large: LargeFolios): number {
-    const id = this.pbLarge[Math.floor(pfn / this.pbPages)]!;
+    const id = this.pbLarge[pfn >>> this.pbShift]!;
     if (id !== 0) return large.head[id - 1]!;
     const f = this.pageFlags(pfn);
     if ((f & PG_tail) === 0) return pfn;
@@ -147,9 +151,9 @@ export class Memmap {
 
   /** Row id + 1 of the large folio headed at `head`, or 0 for an order-0 folio. */
   largeId(head: number): number {
-    const id = this.pbLarge[Math.floor(head / this.pbPages)]!;
+    const id = this.pbLarge[head >>> this.pbShift]!;
     if (id !== 0) return id;
-    const s = this.sections[Math.floor(head / this.pbPages)];
+    const s = this.sections[head >>> this.pbShift];
     if (s === undefined) return 0;
     const i = head & this.pbMask;
     return (s.flags[i]! & PG_head) !== 0 ? s.mapping[i]! : 0;

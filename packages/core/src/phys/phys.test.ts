@@ -90,6 +90,26 @@ describe("the buddy allocator", () => {
     expect(pcp.count).toBe(order0.length + 2 * order1.length);
     expect(totalFree(p)).toBe(16384 - (small.length - i));
   });
+  it("hands out a bulk of pages exactly as that many single allocations would, clear of the watermark or near it", () => {
+    for (const take of [0, 16384 - 700, 16384 - 450]) {
+      const a = mk();
+      const b = mk();
+      for (const p of [a, b]) for (let i = 0; i < take; i++) p.allocPages(0, GFP_KERNEL);
+      const bulk: number[] = [];
+      const got = a.allocPagesBulk(400, GFP_HIGHUSER_MOVABLE, 0, bulk);
+      const single: number[] = [];
+      for (let i = 0; i < 400; i++) {
+        const pfn = b.allocPages(0, GFP_HIGHUSER_MOVABLE);
+        if (pfn < 0) break;
+        single.push(pfn);
+      }
+      expect(got, `after ${take} pages`).toBe(single.length);
+      expect(bulk).toEqual(single);
+      expect(a.nrFreePages).toBe(b.nrFreePages);
+      expect(totalFree(a)).toBe(totalFree(b));
+      expect(a.zones[0]!.pcp.count).toBe(b.zones[0]!.pcp.count);
+    }
+  });
   it("merges freed buddies back into the largest block", () => {
     const p = mk();
     const a = p.allocPages(9, GFP_TRANSHUGE_LIGHT);

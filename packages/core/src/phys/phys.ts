@@ -191,11 +191,18 @@ export class PhysMem {
     return n;
   }
 
+  /** Zonelists built so far, by node and the gfp bits that shape them (zones never change after boot). */
+  private readonly zonelists = new Map<number, readonly Zone[]>();
+
   /** The zones an allocation may use, in preference order (the zonelist): highest zone first, local node first. */
-  zonelist(nid: number, gfp: number): Zone[] {
+  zonelist(nid: number, gfp: number): readonly Zone[] {
     const movable = (gfp & __GFP_MOVABLE) !== 0;
+    const thisNode = (gfp & __GFP_THISNODE) !== 0;
+    const key = nid * 4 + (movable ? 2 : 0) + (thisNode ? 1 : 0);
+    const cached = this.zonelists.get(key);
+    if (cached !== undefined) return cached;
     const order: number[] = [nid];
-    if ((gfp & __GFP_THISNODE) === 0) for (let i = 1; i < this.nodes.length; i++) order.push((nid + i) % this.nodes.length);
+    if (!thisNode) for (let i = 1; i < this.nodes.length; i++) order.push((nid + i) % this.nodes.length);
     const out: Zone[] = [];
     for (const n of order) {
       const zs = this.nodes[n]!.zones;
@@ -205,6 +212,7 @@ export class PhysMem {
         out.push(z);
       }
     }
+    this.zonelists.set(key, out);
     return out;
   }
 
@@ -218,6 +226,33 @@ export class PhysMem {
     const pfn = this.getFromFreelist(zl, order, mt, "low");
     if (pfn >= 0) return pfn;
     return this.allocSlowpath(zl, order, gfp, nid, mt);
+  }
+
+  /**
+   * `n` order-0 pages into `out`, exactly as `n` calls of allocPages would
+   * hand them out. While the preferred zone stays clear of its low
+   * watermark for the whole run (so that each call would pass the same
+   * check and take the same pcp path), they are taken in one tight loop;
+   * otherwise page by page. Returns how many were had (it stops at the
+   * first failure, as those calls would).
+   */
+  allocPagesBulk(n: number, gfp: number, nid: number, out: number[]): number {
+    const mt = gfpMigratetype(gfp);
+    const zl = this.zonelist(nid, gfp);
+    const z = zl[0];
+    if (z === undefined || z.freePages - n - z.pcp.batch <= z.wmarkLow) {
+      for (let i = 0; i < n; i++) {
+        const pfn = this.allocPages(0, gfp, nid);
+        if (pfn < 0) return i;
+        out.push(pfn);
+      }
+      return n;
+    }
+    for (let i = 0; i < n; i++) out.push(this.rmqueue(z, 0, mt));
+    this.events[z.name === "Movable" ? EV.pgalloc_movable : EV.pgalloc_normal]! += n;
+    z.allocatedPages += n;
+    this.nodeStats(z.nid)[NS.nr_free_pages] = this.nodeFree(z.nid);
+    return n;
   }
 
   private getFromFreelist(zl: readonly Zone[], order: number, mt: number, mark: "min" | "low"): number {
