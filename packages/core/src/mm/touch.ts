@@ -1,6 +1,7 @@
 import { PTE, entryRegs } from "@hugemm/arch";
 import { mixTag } from "../folio/contents";
 import { FAULT_FLAG_USER, FAULT_FLAG_WRITE, VM_FAULT_ERROR, VM_FAULT_MAJOR, VM_FAULT_MIGRATION_WAIT } from "../fault/codes";
+import { anonWriteRun } from "../fault/anon-run";
 import { userFault, type FaultHandlers } from "../fault/handle";
 import type { Kernel } from "../kernel/kernel";
 import { WALK_LEAF, WALK_OK } from "../pgtable/walker";
@@ -66,6 +67,16 @@ export function touchRange(k: Kernel, mm: Mm, start: number, len: number, write:
         }
         res.pages++;
         break;
+      }
+      if (write && tries === 0 && st === WALK_OK) {
+        const vma = mm.vmas.lookup(va);
+        const n = vma === undefined ? 0 : anonWriteRun(k, mm, vma, va, end, slot, seed);
+        if (n > 0) {
+          res.faults += n;
+          res.pages += n;
+          va += (n - 1) * ps;
+          break;
+        }
       }
       if (++tries > 4) throw new ModelBug(`access at 0x${va.toString(16)} still refused after ${tries - 1} faults`);
       const r = userFault(k, mm, va, flags, fh);

@@ -229,6 +229,16 @@ export class PhysMem {
   }
 
   /**
+   * Whether `n` order-0 allocations in a row would all come from the
+   * preferred zone's pcp path, each passing the low watermark check: the
+   * zone stays above it even after the refills the run may take.
+   */
+  canAllocBulk(n: number, gfp: number, nid: number): boolean {
+    const z = this.zonelist(nid, gfp)[0];
+    return z !== undefined && z.freePages - n - z.pcp.batch > z.wmarkLow;
+  }
+
+  /**
    * `n` order-0 pages into `out`, exactly as `n` calls of allocPages would
    * hand them out. While the preferred zone stays clear of its low
    * watermark for the whole run (so that each call would pass the same
@@ -238,9 +248,8 @@ export class PhysMem {
    */
   allocPagesBulk(n: number, gfp: number, nid: number, out: number[]): number {
     const mt = gfpMigratetype(gfp);
-    const zl = this.zonelist(nid, gfp);
-    const z = zl[0];
-    if (z === undefined || z.freePages - n - z.pcp.batch <= z.wmarkLow) {
+    const z = this.zonelist(nid, gfp)[0];
+    if (z === undefined || !this.canAllocBulk(n, gfp, nid)) {
       for (let i = 0; i < n; i++) {
         const pfn = this.allocPages(0, gfp, nid);
         if (pfn < 0) return i;
