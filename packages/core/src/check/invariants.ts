@@ -416,6 +416,9 @@ function checkCounters(k: Kernel, v: Report): void {
   for (let n = 0; n < nodes; n++) {
     const st = k.phys.nodeStats(n);
     statTables += st[NS.nr_page_table_pages]!;
+    let buddyFree = 0;
+    for (const z of k.phys.nodes[n]!.zones) buddyFree += z.freePages;
+    if (st[NS.nr_free_pages] !== buddyFree) v("counters", `node ${n} nr_free_pages ${st[NS.nr_free_pages]} but its buddy lists hold ${buddyFree} pages`, { expected: buddyFree, found: st[NS.nr_free_pages] });
     if (st[NS.nr_anon_pages] !== anon[n]) v("counters", `node ${n} nr_anon_pages ${st[NS.nr_anon_pages]} but ${anon[n]} anon pages are mapped`, { expected: anon[n], found: st[NS.nr_anon_pages] });
     if (st[NS.nr_anon_transparent_hugepages] !== anonThp[n]) v("counters", `node ${n} nr_anon_transparent_hugepages ${st[NS.nr_anon_transparent_hugepages]} but ${anonThp[n]} pages are PMD-mapped anon THPs`);
     if (st[NS.nr_anon_pud_transparent_hugepages] !== anonPudThp[n]) v("counters", `node ${n} nr_anon_pud_transparent_hugepages ${st[NS.nr_anon_pud_transparent_hugepages]} but ${anonPudThp[n]} pages are PUD-mapped anon THPs`);

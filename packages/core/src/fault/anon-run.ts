@@ -26,7 +26,7 @@ const pfns: number[] = [];
  * fault goes the whole way).
  */
 export function anonWriteRun(k: Kernel, mm: Mm, vma: Vma, va: number, end: number, slot: Slot, seed: number | undefined): number {
-  if (!vma.isAnonymous || vma.flags & VM_SHARED || (vma.flags & VM_WRITE) === 0) return 0;
+  if (!k.config.fastPaths || !vma.isAnonymous || vma.flags & VM_SHARED || (vma.flags & VM_WRITE) === 0) return 0;
   const s = k.thp;
   const below = s.pmdOrder > 0 ? (1 << s.pmdOrder) - 1 : 0;
   if ((s.enabledOrders((vma.flags & VM_HUGEPAGE) !== 0) & below & s.anonOrders) !== 0) return 0;

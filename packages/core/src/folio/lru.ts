@@ -23,6 +23,13 @@ export interface LruPlace {
 }
 
 /** One node's lruvec: five lists of folios, newest at the head, scanned from the tail. */
+/** folio_lru_list from a folio's flags. */
+function listOfFlags(flags: number): number {
+  if (flags & PG_unevictable) return LRU_UNEVICTABLE;
+  const base = flags & PG_swapbacked ? LRU_INACTIVE_ANON : LRU_INACTIVE_FILE;
+  return flags & PG_active ? base + 1 : base;
+}
+
 export class Lruvec {
   readonly head = new Int32Array(NR_LRU_LISTS).fill(-1);
   readonly tail = new Int32Array(NR_LRU_LISTS).fill(-1);
@@ -47,11 +54,9 @@ export class Lru {
 
   /** folio_lru_list: which list a folio belongs on. */
   listOf(head: number): number {
-    const flags = this.f.flags(head);
-    if (flags & PG_unevictable) return LRU_UNEVICTABLE;
-    const base = flags & PG_swapbacked ? LRU_INACTIVE_ANON : LRU_INACTIVE_FILE;
-    return flags & PG_active ? base + 1 : base;
+    return listOfFlags(this.f.flags(head));
   }
+
 
   lruvecOf(head: number): Lruvec {
     return this.lruvecs[this.phys.nidOf(head)]!;
@@ -91,24 +96,36 @@ export class Lru {
     else this.f.large.lruPrev[id - 1] = prev;
   }
 
-  private account(v: Lruvec, lru: number, head: number, sign: number): void {
-    const nr = this.f.nrPages(head);
+  private account(v: Lruvec, lru: number, nr: number, sign: number): void {
     v.nrFolios[lru]! += sign;
     this.phys.nodeStats(v.nid)[LRU_STAT[lru]!]! += sign * nr;
   }
 
+
   /** lruvec_add_folio: onto the head of its list. */
   add(head: number): void {
-    if (this.f.test(head, PG_lru)) throw new ModelBug(`folio ${head} is already on an LRU list`);
+    const f = this.f;
+    const id = f.lid(head);
+    const s = id === 0 ? f.section(head) : undefined;
+    const i = head & f.memmap.pbMask;
+    const flags = s !== undefined ? s.flags[i]! : f.large.flags[id - 1]!;
+    if (flags & PG_lru) throw new ModelBug(`folio ${head} is already on an LRU list`);
     const v = this.lruvecOf(head);
-    const lru = this.listOf(head);
+    const lru = listOfFlags(flags);
     const h = v.head[lru]!;
-    this.setLinks(head, h, -1);
+    if (s !== undefined) {
+      s.next[i] = h;
+      s.prev[i] = -1;
+      s.flags[i] = flags | PG_lru;
+    } else {
+      f.large.lruNext[id - 1] = h;
+      f.large.lruPrev[id - 1] = -1;
+      f.large.flags[id - 1] = flags | PG_lru;
+    }
     if (h >= 0) this.setPrev(h, head);
     else v.tail[lru] = head;
     v.head[lru] = head;
-    this.f.set(head, PG_lru);
-    this.account(v, lru, head, 1);
+    this.account(v, lru, s !== undefined ? 1 : 2 ** f.large.order[id - 1]!, 1);
   }
 
   /** lruvec_add_folio_tail: onto the tail (pages the kernel wants reclaimed soon, e.g. MADV_PAGEOUT leftovers). */
@@ -122,24 +139,41 @@ export class Lru {
     else v.head[lru] = head;
     v.tail[lru] = head;
     this.f.set(head, PG_lru);
-    this.account(v, lru, head, 1);
+    this.account(v, lru, this.f.nrPages(head), 1);
   }
 
   /** lruvec_del_folio. */
   del(head: number): void {
-    if (!this.f.test(head, PG_lru)) throw new ModelBug(`folio ${head} is not on an LRU list`);
+    const f = this.f;
+    const id = f.lid(head);
+    const s = id === 0 ? f.section(head) : undefined;
+    const i = head & f.memmap.pbMask;
+    const flags = s !== undefined ? s.flags[i]! : f.large.flags[id - 1]!;
+    if ((flags & PG_lru) === 0) throw new ModelBug(`folio ${head} is not on an LRU list`);
     const v = this.lruvecOf(head);
-    const lru = this.listOf(head);
-    const n = this.next(head);
-    const p = this.prev(head);
+    const lru = listOfFlags(flags);
+    let n: number;
+    let p: number;
+    if (s !== undefined) {
+      n = s.next[i]!;
+      p = s.prev[i]!;
+      s.next[i] = -1;
+      s.prev[i] = -1;
+      s.flags[i] = flags & ~PG_lru;
+    } else {
+      n = f.large.lruNext[id - 1]!;
+      p = f.large.lruPrev[id - 1]!;
+      f.large.lruNext[id - 1] = -1;
+      f.large.lruPrev[id - 1] = -1;
+      f.large.flags[id - 1] = flags & ~PG_lru;
+    }
     if (p >= 0) this.setNext(p, n);
     else v.head[lru] = n;
     if (n >= 0) this.setPrev(n, p);
     else v.tail[lru] = p;
-    this.setLinks(head, -1, -1);
-    this.f.clear(head, PG_lru);
-    this.account(v, lru, head, -1);
+    this.account(v, lru, s !== undefined ? 1 : 2 ** f.large.order[id - 1]!, -1);
   }
+
 
   /**
    * Take a folio off its list, remembering where it was, so the folios a
@@ -174,7 +208,7 @@ export class Lru {
       if (older >= 0) this.setPrev(older, h);
       else v.tail[lru] = h;
       this.f.set(h, PG_lru);
-      this.account(v, lru, h, 1);
+      this.account(v, lru, this.f.nrPages(h), 1);
       newer = h;
     }
   }

@@ -18,6 +18,13 @@ export interface KernelConfig {
   readonly seed?: number;
   /** Run the invariant checker after every operation (default: the HUGEMM_CHECK environment variable, else off). */
   readonly check?: boolean;
+  /**
+   * Take the batched paths for the commonest page-by-page work (a run of
+   * anonymous write faults, unmapping exclusive anonymous pages), which
+   * leave exactly the state the general paths do (default on; off to
+   * compare the two).
+   */
+  readonly fastPaths?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -28,6 +35,7 @@ export interface ResolvedConfig {
   readonly swapBytes: number;
   readonly seed: number;
   readonly check: boolean;
+  readonly fastPaths: boolean;
   /** MAX_PAGE_ORDER. */
   readonly maxOrder: number;
   /** pageblock_order: min(HPAGE_PMD_ORDER, MAX_PAGE_ORDER) with THP, MAX_PAGE_ORDER without. */
@@ -62,6 +70,7 @@ export function resolveConfig(c: KernelConfig): ResolvedConfig {
     swapBytes: swap,
     seed,
     check: c.check ?? envCheck,
+    fastPaths: c.fastPaths ?? true,
     maxOrder,
     pbOrder,
   };

@@ -2,7 +2,8 @@ import { PTE, SoftleafType, entryRegs, softleafIsMigration, softleafIsDevicePriv
 import { folioPut } from "../folio/put";
 import { normalPage } from "../fault/wp";
 import type { Kernel } from "../kernel/kernel";
-import { PG_anon, PG_referenced, PG_swapbacked, PG_swapcache } from "../phys/page-flags";
+import { PG_anon, PG_lru, PG_referenced, PG_reserved, PG_swapbacked, PG_swapcache } from "../phys/page-flags";
+import { NS } from "../stats/counters";
 import { WALK_LEAF, WALK_OK, WALK_SOFTLEAF } from "../pgtable/walker";
 import { ModelBug } from "../util/errors";
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS } from "./counters";
@@ -66,6 +67,7 @@ function zapPteRange(k: Kernel, mm: Mm, vma: Vma, table: Uint32Array, tablePa: n
   const ps = k.pageSize;
   const ptl = k.tables.ptl(tablePa);
   k.locks.acquire(ptl);
+  let anonFreed = 0;
   try {
     for (let addr = start, i = index; addr < end; ) {
       b.getEntry(table, i, PTE, R, 0);
@@ -84,6 +86,12 @@ function zapPteRange(k: Kernel, mm: Mm, vma: Vma, table: Uint32Array, tablePa: n
         }
         const head = f.head(page);
         if (details.mapping !== undefined && f.mapping(head) !== details.mapping) {
+          addr += ps;
+          i++;
+          continue;
+        }
+        if (zapExclusiveAnonPage(k, table, i, addr, head)) {
+          anonFreed++;
           addr += ps;
           i++;
           continue;
@@ -110,8 +118,34 @@ function zapPteRange(k: Kernel, mm: Mm, vma: Vma, table: Uint32Array, tablePa: n
       i++;
     }
   } finally {
+    mm.addRss(MM_ANONPAGES, -anonFreed);
     k.locks.release(ptl);
   }
+}
+
+/**
+ * The common case of zap_present_ptes, in one pass: an order-0 anonymous
+ * folio that this PTE alone maps and references (not in the swap cache, on
+ * the LRU) is unmapped and freed at once. Exactly what the general path
+ * does for it — the entry cleared through the arch, the mapcount and
+ * nr_anon_pages dropped, the folio off the LRU and back to the allocator —
+ * without going through the rmap and folio_put for each page. The caller
+ * uncharges the rss. False when the page is not such a folio.
+ */
+function zapExclusiveAnonPage(k: Kernel, table: Uint32Array, i: number, addr: number, head: number): boolean {
+  const f = k.folios;
+  if (!k.config.fastPaths || f.lid(head) !== 0) return false;
+  const s = f.section(head);
+  const j = head & f.memmap.pbMask;
+  const flags = s.flags[j]!;
+  if ((flags & (PG_anon | PG_lru | PG_swapcache | PG_reserved)) !== (PG_anon | PG_lru) || s.mapcount[j] !== 1 || s.refcount[j] !== 1) return false;
+  k.backend.getAndClearEntries(k.ptCtx, table, i, PTE, addr, 1, R, 2);
+  s.mapcount[j] = 0;
+  k.phys.nodeStats(k.phys.nidOf(head))[NS.nr_anon_pages]!--;
+  s.refcount[j] = 0;
+  k.lru.del(head);
+  f.free(head);
+  return true;
 }
 
 /**

@@ -353,7 +353,9 @@ export class PhysMem {
       const pindex = pcp.pindex(order, mt);
       pcp.lists[pindex]!.push(pfn);
       pcp.count += 2 ** order;
-      if (pcp.count >= pcp.high) this.freePcppagesBulk(z, pcp.batch, pindex);
+      // NR_FREE_PAGES counts the buddy lists only: it moves when a batch goes back to them.
+      if (pcp.count < pcp.high) return;
+      this.freePcppagesBulk(z, pcp.batch, pindex);
     }
     this.nodeStats(z.nid)[NS.nr_free_pages] = this.nodeFree(z.nid);
   }
