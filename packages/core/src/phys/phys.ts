@@ -3,7 +3,7 @@ import { ModelInputError } from "../util/errors";
 import { __GFP_DIRECT_RECLAIM, __GFP_KSWAPD_RECLAIM, __GFP_MOVABLE, __GFP_NORETRY, __GFP_THISNODE, gfpMigratetype } from "./gfp";
 import { LargeFolios, Memmap } from "./memmap";
 import { MIGRATE_MOVABLE } from "./migratetype";
-import { PAGE_ALLOC_COSTLY_ORDER, Zone, type ZoneName } from "./zone";
+import { PAGE_ALLOC_COSTLY_ORDER, Zone, type PcpList, type ZoneName } from "./zone";
 
 export interface PhysConfig {
   /** PAGE_SHIFT of the arch. */
@@ -326,11 +326,11 @@ export class PhysMem {
         got.push(pfn);
       }
       if (got.length === 0) return -1;
-      // The tail is index 0 and the head the end: list_add_tail keeps the first block at the head.
-      list.unshift(...got.reverse());
+      // rmqueue_bulk adds each block at the tail of the (empty) list: the first block ends up at the head.
+      for (let i = got.length - 1; i >= 0; i--) list.pushHead(got[i]!);
       pcp.count += got.length * 2 ** order;
     }
-    const pfn = list.pop()!;
+    const pfn = list.popHead();
     pcp.count -= 2 ** order;
     return pfn;
   }
@@ -351,7 +351,7 @@ export class PhysMem {
       z.freeOne(pfn, order, mt);
     } else {
       const pindex = pcp.pindex(order, mt);
-      pcp.lists[pindex]!.push(pfn);
+      pcp.lists[pindex]!.pushHead(pfn);
       pcp.count += 2 ** order;
       // NR_FREE_PAGES counts the buddy lists only: it moves when a batch goes back to them.
       if (pcp.count < pcp.high) return;
@@ -370,21 +370,19 @@ export class PhysMem {
     const lists = pcp.lists;
     let idx = pindex;
     while (count > 0 && pcp.count > 0) {
-      let list: number[];
+      let list: PcpList;
       do {
         idx = idx + 1 === lists.length ? 0 : idx + 1;
         list = lists[idx]!;
       } while (list.length === 0);
-      const nr = 2 ** pcp.orderOf(idx);
-      // The tail is the array's front.
-      let n = 0;
-      while (count > 0 && n < list.length) {
-        const pfn = list[n++]!;
+      const order = pcp.orderOf(idx);
+      const nr = 2 ** order;
+      while (count > 0 && list.length > 0) {
+        const pfn = list.popTail();
         count -= nr;
         pcp.count -= nr;
-        z.freeOne(pfn, pcp.orderOf(idx), z.migratetypeOf(pfn));
+        z.freeOne(pfn, order, z.migratetypeOf(pfn));
       }
-      list.splice(0, n);
     }
   }
 

@@ -429,15 +429,15 @@ export function zoneBatchsize(managedPages: number, pageSize: number): number {
  * the value zone_highsize() gives a one-CPU node.
  */
 export class PerCpuPages {
-  /** Lists indexed by order_to_pindex: [mt * (costly+2) + (order <= 3 ? order : costly+1)]; the head is the array's end. */
-  readonly lists: number[][];
+  /** Lists indexed by order_to_pindex: [mt * (costly+2) + (order <= 3 ? order : costly+1)]. */
+  readonly lists: PcpList[];
   count = 0;
   high: number;
   constructor(
     readonly batch: number,
     readonly pbOrder: number,
   ) {
-    this.lists = Array.from({ length: MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 2) }, () => []);
+    this.lists = Array.from({ length: MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 2) }, () => new PcpList());
     this.high = batch * 4;
   }
 
@@ -454,5 +454,51 @@ export class PerCpuPages {
   orderOf(pindex: number): number {
     const o = pindex % (PAGE_ALLOC_COSTLY_ORDER + 2);
     return o <= PAGE_ALLOC_COSTLY_ORDER ? o : this.pbOrder;
+  }
+}
+
+/**
+ * One pcp list as a ring of pfns, iterated from its tail (the oldest: bulk
+ * frees take from here) to its head (the hottest: allocations take from
+ * and frees go to here), so that both ends cost O(1).
+ */
+export class PcpList implements Iterable<number> {
+  private buf = new Uint32Array(64);
+  /** Index in `buf` of the tail. */
+  private tail = 0;
+  length = 0;
+
+  /** list_add: onto the head. */
+  pushHead(pfn: number): void {
+    if (this.length === this.buf.length) this.grow();
+    this.buf[(this.tail + this.length) & (this.buf.length - 1)] = pfn;
+    this.length++;
+  }
+
+  /** The head's pfn, taken off (-1 when empty). */
+  popHead(): number {
+    if (this.length === 0) return -1;
+    this.length--;
+    return this.buf[(this.tail + this.length) & (this.buf.length - 1)]!;
+  }
+
+  /** The tail's pfn, taken off (-1 when empty). */
+  popTail(): number {
+    if (this.length === 0) return -1;
+    const pfn = this.buf[this.tail]!;
+    this.tail = (this.tail + 1) & (this.buf.length - 1);
+    this.length--;
+    return pfn;
+  }
+
+  *[Symbol.iterator](): Iterator<number> {
+    for (let i = 0; i < this.length; i++) yield this.buf[(this.tail + i) & (this.buf.length - 1)]!;
+  }
+
+  private grow(): void {
+    const next = new Uint32Array(this.buf.length * 2);
+    for (let i = 0; i < this.length; i++) next[i] = this.buf[(this.tail + i) & (this.buf.length - 1)]!;
+    this.buf = next;
+    this.tail = 0;
   }
 }
