@@ -1,0 +1,190 @@
+/*
+ * kbench: the machine's own kernel on the workloads hugemm models.
+ *
+ * For each "<mode>:<bytes>" argument it maps that much anonymous private
+ * memory, write-touches every base page and unmaps it, timing the touch and
+ * the munmap with CLOCK_MONOTONIC, `reps` times after one untimed warm-up.
+ * Mode "4k" advises MADV_NOHUGEPAGE (base pages only), "thp" MADV_HUGEPAGE
+ * on a PMD-aligned range; after the touch it reads back how much of the
+ * range was mapped huge (AnonHugePages in /proc/self/smaps).
+ *
+ * usage: kbench <reps> <mode>:<bytes> [<mode>:<bytes> ...]
+ * Prints one JSON object on stdout; errors go to stderr with exit status 1.
+ * Plain C99 with POSIX; madvise and the smaps read-back are Linux-only and
+ * reported as unavailable elsewhere.
+ */
+#define _DEFAULT_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MAP_ANONYMOUS
+#define MAP_ANONYMOUS MAP_ANON
+#endif
+
+#define THP_SYSFS "/sys/kernel/mm/transparent_hugepage/"
+
+static double now_ns(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
+        perror("kbench: clock_gettime");
+        exit(1);
+    }
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static long minor_faults(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+    return ru.ru_minflt;
+}
+
+/* The first line of a sysfs file, without its newline, or "" when it cannot be read. */
+static void read_line(const char *path, char *buf, size_t len) {
+    FILE *f = fopen(path, "r");
+    buf[0] = '\0';
+    if (f == NULL) return;
+    if (fgets(buf, (int)len, f) == NULL) buf[0] = '\0';
+    fclose(f);
+    buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Bytes of [start, start + len) mapped huge: AnonHugePages of every VMA overlapping it, or -1 when smaps is unreadable. */
+static long long anon_huge_bytes(uintptr_t start, size_t len) {
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512];
+    long long total = 0;
+    int inside = 0;
+    if (f == NULL) return -1;
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long lo, hi;
+        long long kb;
+        char dash;
+        /* A VMA header starts "lo-hi perms ..."; field lines start with a name and a colon. */
+        if (sscanf(line, "%lx%c%lx", &lo, &dash, &hi) == 3 && dash == '-') {
+            inside = lo < start + len && hi > start;
+        } else if (inside && sscanf(line, "AnonHugePages: %lld kB", &kb) == 1) {
+            total += kb * 1024;
+        }
+    }
+    fclose(f);
+    return total;
+}
+
+/* JSON string contents: the sysfs values are plain ASCII, but escape quotes and backslashes anyway. */
+static void print_json_string(const char *s) {
+    putchar('"');
+    for (; *s != '\0'; s++) {
+        if (*s == '"' || *s == '\\') putchar('\\');
+        if ((unsigned char)*s >= 0x20) putchar(*s);
+    }
+    putchar('"');
+}
+
+struct rep {
+    double fault_ns, munmap_ns;
+    long faults;
+    long long huge_bytes;
+};
+
+/* One map, touch, unmap cycle. Returns 0, or -1 with errno set when the mapping could not be made. */
+static int cycle(int thp, size_t bytes, size_t page, size_t pmd, struct rep *out) {
+    size_t span = thp ? bytes + pmd : bytes;
+    char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *p = raw;
+    volatile char *v;
+    size_t off;
+    long f0;
+    double t0, t1, t2;
+    if (raw == MAP_FAILED) return -1;
+    if (thp) {
+        /* Align to a PMD boundary so every 2 MiB of the range can be one huge page; drop the slack. */
+        uintptr_t a = ((uintptr_t)raw + pmd - 1) & ~(uintptr_t)(pmd - 1);
+        p = (char *)a;
+        if (p > raw) munmap(raw, (size_t)(p - raw));
+        if (raw + span > p + bytes) munmap(p + bytes, (size_t)(raw + span - (p + bytes)));
+    }
+#if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
+    /* Failure is not fatal: without THP support the range simply stays in base pages, and the huge bytes say so. */
+    (void)madvise(p, bytes, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+#endif
+    v = p;
+    f0 = minor_faults();
+    t0 = now_ns();
+    for (off = 0; off < bytes; off += page) v[off] = 1;
+    t1 = now_ns();
+    out->faults = minor_faults() - f0;
+    out->huge_bytes = anon_huge_bytes((uintptr_t)p, bytes);
+    t2 = now_ns();
+    if (munmap(p, bytes) != 0) {
+        perror("kbench: munmap");
+        exit(1);
+    }
+    out->munmap_ns = now_ns() - t2;
+    out->fault_ns = t1 - t0;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    char enabled[256], pmd_text[64];
+    long page = sysconf(_SC_PAGESIZE);
+    size_t pmd;
+    int reps, i, r;
+    if (argc < 3) {
+        fprintf(stderr, "usage: kbench <reps> <mode>:<bytes> [<mode>:<bytes> ...] (mode 4k or thp)\n");
+        return 1;
+    }
+    reps = atoi(argv[1]);
+    if (reps < 1 || reps > 1000) {
+        fprintf(stderr, "kbench: reps must be in [1, 1000], got \"%s\"\n", argv[1]);
+        return 1;
+    }
+    read_line(THP_SYSFS "enabled", enabled, sizeof enabled);
+    read_line(THP_SYSFS "hpage_pmd_size", pmd_text, sizeof pmd_text);
+    pmd = pmd_text[0] != '\0' ? (size_t)strtoull(pmd_text, NULL, 10) : (size_t)2 << 20;
+    if (pmd == 0 || (pmd & (pmd - 1)) != 0) pmd = (size_t)2 << 20;
+
+    printf("{\"schema\":\"hugemm-kbench/1\",\"page_size\":%ld,\"pmd_size\":%lu,\"thp_enabled\":", page, (unsigned long)pmd);
+    print_json_string(enabled);
+    printf(",\"thp_available\":%s,\"runs\":[", enabled[0] != '\0' ? "true" : "false");
+    for (i = 2; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *colon = strchr(arg, ':');
+        char *end;
+        unsigned long long bytes;
+        int thp;
+        struct rep rep;
+        if (colon == NULL || (strncmp(arg, "4k:", 3) != 0 && strncmp(arg, "thp:", 4) != 0)) {
+            fprintf(stderr, "kbench: bad run \"%s\": expected 4k:<bytes> or thp:<bytes>\n", arg);
+            return 1;
+        }
+        thp = arg[0] == 't';
+        errno = 0;
+        bytes = strtoull(colon + 1, &end, 10);
+        if (errno != 0 || *end != '\0' || bytes == 0 || bytes % (unsigned long long)(thp ? pmd : (size_t)page) != 0) {
+            fprintf(stderr, "kbench: bad size in \"%s\": expected a positive multiple of %lu bytes\n", arg, (unsigned long)(thp ? pmd : (size_t)page));
+            return 1;
+        }
+        printf("%s{\"mode\":\"%s\",\"bytes\":%llu,\"reps\":[", i > 2 ? "," : "", thp ? "thp" : "4k", bytes);
+        /* r = -1 is the warm-up: the first touch of memory the machine has not handed out before costs more. */
+        for (r = -1; r < reps; r++) {
+            if (cycle(thp, (size_t)bytes, (size_t)page, pmd, &rep) != 0) {
+                fprintf(stderr, "kbench: mmap of %llu bytes failed: %s\n", bytes, strerror(errno));
+                return 1;
+            }
+            if (r < 0) continue;
+            printf("%s{\"fault_ns\":%.0f,\"munmap_ns\":%.0f,\"minflt\":%ld,\"anon_huge_bytes\":%lld}", r > 0 ? "," : "", rep.fault_ns, rep.munmap_ns, rep.faults, rep.huge_bytes);
+        }
+        printf("]}");
+        fflush(stdout);
+    }
+    printf("]}\n");
+    return 0;
+}

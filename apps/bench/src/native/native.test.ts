@@ -1,0 +1,105 @@
+import { existsSync, mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { compileKbench, findCompiler } from "./compile";
+import { kernelMeasurements, kernelNotes, measureKernel, runKbench } from "./kernel";
+import { parseKbench, type KbenchOutput } from "./parse";
+
+const MiB = 2 ** 20;
+const SAMPLE = JSON.stringify({
+  schema: "hugemm-kbench/1",
+  page_size: 4096,
+  pmd_size: 2 * MiB,
+  thp_enabled: "always [madvise] never",
+  thp_available: true,
+  runs: [
+    {
+      mode: "4k",
+      bytes: 64 * MiB,
+      reps: [
+        { fault_ns: 20e6, munmap_ns: 1e6, minflt: 16384, anon_huge_bytes: 0 },
+        { fault_ns: 16e6, munmap_ns: 2e6, minflt: 16384, anon_huge_bytes: 0 },
+        { fault_ns: 32e6, munmap_ns: 1.6e6, minflt: 16384, anon_huge_bytes: 0 },
+      ],
+    },
+    { mode: "thp", bytes: 256 * MiB, reps: [{ fault_ns: 32e6, munmap_ns: 0.5e6, minflt: 128, anon_huge_bytes: 128 * MiB }] },
+  ],
+});
+
+describe("kbench output", () => {
+  it("parses into runs and repetitions", () => {
+    const o = parseKbench(SAMPLE);
+    expect(o).toMatchObject({ pageSize: 4096, pmdSize: 2 * MiB, thpEnabled: "always [madvise] never", thpAvailable: true });
+    expect(o.runs.map((r) => [r.mode, r.bytes, r.reps.length])).toEqual([
+      ["4k", 64 * MiB, 3],
+      ["thp", 256 * MiB, 1],
+    ]);
+    expect(o.runs[0]!.reps[1]).toEqual({ faultNs: 16e6, munmapNs: 2e6, minflt: 16384, anonHugeBytes: 0 });
+  });
+
+  it("names what is wrong with bad output", () => {
+    expect(() => parseKbench("kbench: mmap failed")).toThrow(/^kbench output is not JSON/);
+    expect(() => parseKbench('{"schema":"x"}')).toThrow('kbench output: schema: expected "hugemm-kbench/1", got "x"');
+    const bad = JSON.parse(SAMPLE) as { runs: { reps: Record<string, unknown>[]; mode: string }[] };
+    bad.runs[0]!.reps[1]!.fault_ns = "fast";
+    expect(() => parseKbench(JSON.stringify(bad))).toThrow('kbench output: runs[0].reps[1].fault_ns: expected a number, got "fast"');
+    bad.runs[0]!.reps[1]!.fault_ns = 0;
+    expect(() => parseKbench(JSON.stringify(bad))).toThrow("kbench output: runs[0].reps[1]: times must be positive, got fault_ns 0, munmap_ns 2000000");
+    bad.runs[0]!.mode = "2m";
+    expect(() => parseKbench(JSON.stringify(bad))).toThrow('kbench output: runs[0].mode: expected "4k" or "thp", got "2m"');
+  });
+
+  it("becomes model-comparable measurements: a THP fault populates 2 MiB", () => {
+    const ms = kernelMeasurements(parseKbench(SAMPLE));
+    expect(ms.map((m) => [m.name, m.unit, m.samples])).toEqual([
+      ["kernel.fault.anon.4k", "faults", 3],
+      ["kernel.munmap.4k", "pages", 3],
+      ["kernel.fault.anon.pmd", "faults", 1],
+      ["kernel.munmap.pmd", "pages", 1],
+    ]);
+    // 16384 faults in 20 ms (the median of 16, 20 and 32 ms).
+    expect(ms[0]!.opsPerSecond).toEqual({ median: 16384 / 0.02, min: 16384 / 0.032, max: 16384 / 0.016 });
+    expect(ms[2]!.opsPerSecond.median).toBe(128 / 0.032);
+    expect(ms[2]!.per).toEqual({ pages: 512 });
+    expect(ms[3]!.opsPerSecond.median).toBe(65536 / 0.0005);
+  });
+
+  it("says how much of the THP run was huge, and when THP is off or missing", () => {
+    const o = parseKbench(SAMPLE);
+    expect(kernelNotes(o)).toEqual(["only 50.0% of the THP run was mapped huge (AnonHugePages): the rest took 4K faults"]);
+    const never: KbenchOutput = { ...o, thpEnabled: "always madvise [never]", runs: [{ ...o.runs[1]!, reps: [{ ...o.runs[1]!.reps[0]!, anonHugeBytes: 0 }] }] };
+    expect(kernelNotes(never)[0]).toBe("THP enabled=never on this machine: MADV_HUGEPAGE has no effect, the THP run used 4K pages");
+    const none: KbenchOutput = { ...never, thpEnabled: "", thpAvailable: false };
+    expect(kernelNotes(none)[0]).toMatch(/^THP is unavailable on this kernel/);
+  });
+});
+
+describe("the kernel run", () => {
+  it("is skipped, with the reason, when there is no C compiler", () => {
+    const reason = 'no C compiler: "/nonexistent/cc" was not found on PATH (set CC to use another)';
+    const cc = findCompiler("/nonexistent/cc");
+    expect(cc).toEqual({ missing: reason });
+    expect(measureKernel({ base: MiB, thp: 0 }, 1, cc)).toEqual({ status: "skipped", reason });
+  });
+
+  const cc = findCompiler();
+  it.skipIf("missing" in cc)("compiles kbench.c once into the cache and runs it at a tiny size", () => {
+    if ("missing" in cc) return;
+    const dir = mkdtempSync(join(tmpdir(), "kbench-"));
+    const bin = compileKbench(cc, undefined, dir);
+    expect(existsSync(bin)).toBe(true);
+    const built = statSync(bin).mtimeMs;
+    expect(compileKbench(cc, undefined, dir)).toBe(bin);
+    expect(statSync(bin).mtimeMs).toBe(built);
+    const out = runKbench(bin, 2, { base: 4 * MiB, thp: 4 * MiB });
+    expect(out.runs.map((r) => [r.mode, r.bytes, r.reps.length])).toEqual([
+      ["4k", 4 * MiB, 2],
+      ["thp", 4 * MiB, 2],
+    ]);
+    // Every page of the 4K run was faulted in (this process's own faults may add a few).
+    for (const r of out.runs[0]!.reps) expect(r.minflt).toBeGreaterThanOrEqual(1024);
+    for (const r of out.runs[0]!.reps) expect(r.anonHugeBytes === 0 || r.anonHugeBytes === -1).toBe(true);
+    expect(kernelMeasurements(out)).toHaveLength(4);
+  });
+});

@@ -1,0 +1,81 @@
+import { scalingSizes } from "../footprint/sizes";
+import type { Selection } from "../select";
+import { KERNEL_PAIRS, footprintMetricNames, measurementMetricNames } from "./metrics";
+
+/**
+ * Every metric a run of `s` must produce. The kernel's metrics and the
+ * ratios are left out only when the kernel run was skipped for want of a C
+ * compiler (the report says so); a failed kernel run leaves them expected.
+ */
+export function expectedMetrics(s: Selection, quick: boolean, kernelSkipped: boolean): string[] {
+  const names = s.workloads.flatMap((w) => measurementMetricNames(w.name, w.unit, w.per ?? {}));
+  for (const k of s.footprint) names.push(...footprintMetricNames(k, scalingSizes(k, quick)));
+  if (!kernelSkipped) {
+    const model = new Set(s.workloads.map((w) => w.name));
+    for (const w of KERNEL_PAIRS) {
+      const run = w.endsWith(".4k") ? s.kernel.base : s.kernel.thp;
+      if (!run) continue;
+      const fault = w.startsWith("fault.");
+      names.push(...measurementMetricNames(`kernel.${w}`, fault ? "faults" : "pages", fault ? { pages: w.endsWith(".4k") ? 1 : 512 } : {}));
+      if (model.has(w)) names.push(`ratio.${w}`);
+    }
+  }
+  return names;
+}
+
+/** Expected metrics that are absent or not finite numbers. */
+export function missingMetrics(expected: readonly string[], values: Readonly<Record<string, number>>): string[] {
+  return expected.filter((n) => !Number.isFinite(values[n]));
+}
+
+/** Every metric a quick run of the whole suite produces besides the 48 arch micro-benchmark metrics: a fixed list, so that losing or renaming one fails CI. */
+export const QUICK_REQUIRED: readonly string[] = [
+  "fault.anon.4k.ops_per_s", "fault.anon.4k.ns_per_op", "fault.anon.4k.pages_per_s",
+  "fault.anon.64k.ops_per_s", "fault.anon.64k.ns_per_op", "fault.anon.64k.pages_per_s",
+  "fault.anon.pmd.ops_per_s", "fault.anon.pmd.ns_per_op", "fault.anon.pmd.pages_per_s",
+  "fault.anon.pud.ops_per_s", "fault.anon.pud.ns_per_op", "fault.anon.pud.pages_per_s",
+  "munmap.4k.ops_per_s", "munmap.4k.ns_per_op", "munmap.4k.pages_per_s",
+  "munmap.64k.ops_per_s", "munmap.64k.ns_per_op", "munmap.64k.pages_per_s",
+  "munmap.pmd.ops_per_s", "munmap.pmd.ns_per_op", "munmap.pmd.pages_per_s",
+  "munmap.pud.ops_per_s", "munmap.pud.ns_per_op", "munmap.pud.pages_per_s",
+  "fork.anon.4k.ops_per_s", "fork.anon.4k.ns_per_op", "fork.anon.4k.pages_per_s",
+  "cow.anon.4k.ops_per_s", "cow.anon.4k.ns_per_op", "cow.anon.4k.pages_per_s",
+  "split.pmd.ops_per_s", "split.pmd.ns_per_op", "split.pmd.folios_per_s", "split.pmd.pages_per_s",
+  "migrate.4k.ops_per_s", "migrate.4k.ns_per_op", "migrate.4k.folios_per_s", "migrate.4k.pages_per_s",
+  "migrate.pmd.ops_per_s", "migrate.pmd.ns_per_op", "migrate.pmd.folios_per_s", "migrate.pmd.pages_per_s",
+  "swapout.4k.ops_per_s", "swapout.4k.ns_per_op", "swapout.4k.pages_per_s",
+  "swapin.4k.ops_per_s", "swapin.4k.ns_per_op", "swapin.4k.pages_per_s",
+  "walk.4k.ops_per_s", "walk.4k.ns_per_op",
+  "walk.pmd.ops_per_s", "walk.pmd.ns_per_op",
+  "walk.4k.hw.ops_per_s", "walk.4k.hw.ns_per_op",
+  "walk.pmd.hw.ops_per_s", "walk.pmd.hw.ns_per_op",
+  "heap.bytes_per_4k_page",
+  "heap.growth.4k_page",
+  "heap.scaling.4k.1G", "heap.scaling.4k.2G",
+  "heap.bytes_per_pmd_thp",
+  "heap.growth.pmd_thp",
+  "heap.scaling.pmd.1G", "heap.scaling.pmd.2G",
+  "heap.bytes_per_pud_thp",
+  "heap.growth.pud_thp",
+  "heap.scaling.pud.2G", "heap.scaling.pud.4G",
+  "kernel.fault.anon.4k.ops_per_s", "kernel.fault.anon.4k.ns_per_op", "kernel.fault.anon.4k.pages_per_s",
+  "ratio.fault.anon.4k",
+  "kernel.munmap.4k.ops_per_s", "kernel.munmap.4k.ns_per_op", "kernel.munmap.4k.pages_per_s",
+  "ratio.munmap.4k",
+  "kernel.fault.anon.pmd.ops_per_s", "kernel.fault.anon.pmd.ns_per_op", "kernel.fault.anon.pmd.pages_per_s",
+  "ratio.fault.anon.pmd",
+  "kernel.munmap.pmd.ops_per_s", "kernel.munmap.pmd.ns_per_op", "kernel.munmap.pmd.pages_per_s",
+  "ratio.munmap.pmd",
+];
+
+/**
+ * What this run is held to: the metrics of what it selected, and in a quick
+ * run of the whole suite also the fixed list (its kernel and ratio metrics
+ * when the kernel run was not skipped).
+ */
+export function requiredMetrics(s: Selection, quick: boolean, only: readonly string[] | undefined, kernelSkipped: boolean): string[] {
+  const names = expectedMetrics(s, quick, kernelSkipped);
+  if (!quick || only !== undefined) return names;
+  const fixed = QUICK_REQUIRED.filter((n) => !kernelSkipped || !(n.startsWith("kernel.") || n.startsWith("ratio.")));
+  return [...names, ...fixed.filter((n) => !names.includes(n))];
+}

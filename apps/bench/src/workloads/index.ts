@@ -1,0 +1,82 @@
+import type { Workload } from "../harness";
+import { benchBackends } from "../backends";
+import { GiB, MiB, type ArenaOptions } from "./arena";
+import { archWorkloads } from "./arch";
+import { faultWorkload } from "./faults";
+import { cowWorkload, forkWorkload } from "./fork";
+import { migrateWorkload } from "./migrate";
+import { munmapWorkload } from "./munmap";
+import { splitWorkload } from "./split";
+import { swapinWorkload, swapoutWorkload } from "./swap";
+import { hwWalkWorkload, walkWorkload } from "./walk";
+
+/** Bytes each workload maps, in full mode and in quick mode. */
+export interface Sizes {
+  readonly fault4k: number;
+  readonly faultPmd: number;
+  readonly faultPud: number;
+  readonly fork: number;
+  readonly split: number;
+  readonly migrate4k: number;
+  readonly migratePmd: number;
+  readonly swap: number;
+  readonly walk: number;
+  /** Walks per call of the software and the hardware walkers. */
+  readonly swWalks: number;
+  readonly hwWalks: number;
+}
+
+export const FULL_SIZES: Sizes = {
+  fault4k: GiB,
+  faultPmd: 4 * GiB,
+  faultPud: 4 * GiB,
+  fork: GiB,
+  split: 512 * MiB,
+  migrate4k: 64 * MiB,
+  migratePmd: GiB,
+  swap: 128 * MiB,
+  walk: GiB,
+  swWalks: 262144,
+  hwWalks: 4096,
+};
+
+export const QUICK_SIZES: Sizes = {
+  fault4k: 64 * MiB,
+  faultPmd: 256 * MiB,
+  faultPud: 2 * GiB,
+  fork: 32 * MiB,
+  split: 16 * MiB,
+  migrate4k: 4 * MiB,
+  migratePmd: 32 * MiB,
+  swap: 8 * MiB,
+  walk: 64 * MiB,
+  swWalks: 16384,
+  hwWalks: 512,
+};
+
+/** Every workload of the suite, in report order (model workloads first, then the arch micro-benchmarks). */
+export function allWorkloads(sizes: Sizes, opts: ArenaOptions = { check: false }): Workload[] {
+  const s = sizes;
+  return [
+    faultWorkload("4k", s.fault4k, opts),
+    faultWorkload("64k", s.fault4k, opts),
+    faultWorkload("pmd", s.faultPmd, opts),
+    faultWorkload("pud", s.faultPud, opts),
+    munmapWorkload("4k", s.fault4k, opts),
+    munmapWorkload("64k", s.fault4k, opts),
+    munmapWorkload("pmd", s.faultPmd, opts),
+    munmapWorkload("pud", s.faultPud, opts),
+    forkWorkload(s.fork, opts),
+    cowWorkload(s.fork, opts),
+    splitWorkload(s.split, opts),
+    migrateWorkload("4k", s.migrate4k, opts),
+    migrateWorkload("pmd", s.migratePmd, opts),
+    swapoutWorkload(s.swap, opts),
+    swapinWorkload(s.swap, opts),
+    walkWorkload("4k", s.walk, s.swWalks, opts),
+    walkWorkload("pmd", s.walk, s.swWalks, opts),
+    hwWalkWorkload("4k", s.walk, s.hwWalks, opts),
+    hwWalkWorkload("pmd", s.walk, s.hwWalks, opts),
+    ...benchBackends().flatMap(archWorkloads),
+  ];
+}
