@@ -6,9 +6,12 @@ import type { PhysMem } from "../phys/phys";
 import { NS } from "../stats/counters";
 import { ModelBug } from "../util/errors";
 import { Lock } from "../util/locks";
+import { TableIndex, TableStorage } from "./table-index";
 
 /** What the model knows about one page-table (or fragment) in use. */
 export interface TableInfo {
+  /** Its physical address. */
+  readonly pa: number;
   readonly level: Level;
   /** The mm the table belongs to (0: none, e.g. a kernel or test table). */
   readonly mm: number;
@@ -29,8 +32,9 @@ export interface TableInfo {
  * it is withdrawn.
  */
 export class PageTables implements TableStore {
-  private readonly storage = new Map<number, Uint32Array | null>();
-  readonly info = new Map<number, TableInfo>();
+  /** Entries of the tables written to so far (a table in `info` without storage reads as all none). */
+  private readonly storage: TableStorage;
+  readonly info: TableIndex;
   /** Deposit stacks (pgtable_trans_huge_deposit) keyed by the physical address of the table holding the huge entry. */
   private readonly deposits = new Map<number, number[]>();
   /**
@@ -48,6 +52,9 @@ export class PageTables implements TableStore {
     private readonly folios: Folios,
   ) {
     this.pageSize = phys.pageSize;
+    const unit = Math.min(...backend.geometry.tables.map((t) => t.tableBytes));
+    this.info = new TableIndex(unit);
+    this.storage = new TableStorage(unit);
   }
 
   private tableBytes(level: Level): number {
@@ -65,8 +72,7 @@ export class PageTables implements TableStore {
       if (pfn < 0) return -1;
       this.markTablePages(pfn, 2 ** order, mm);
       const pa = pfn * this.pageSize;
-      this.storage.set(pa, null);
-      this.info.set(pa, { level, mm, pfn, deposited: false });
+      this.info.set({ pa, level, mm, pfn, deposited: false });
       return pa;
     }
     const key = `${mm}:${bytes}`;
@@ -82,8 +88,7 @@ export class PageTables implements TableStore {
     const pa = frag.pfn * this.pageSize + frag.next;
     frag.next += bytes;
     if (frag.next >= this.pageSize) this.fragPages.delete(key);
-    this.storage.set(pa, null);
-    this.info.set(pa, { level, mm, pfn: frag.pfn, deposited: false });
+    this.info.set({ pa, level, mm, pfn: frag.pfn, deposited: false });
     return pa;
   }
 
@@ -109,8 +114,7 @@ export class PageTables implements TableStore {
       const pfn = out[i]!;
       this.markTablePages(pfn, 1, mm);
       const pa = pfn * this.pageSize;
-      this.storage.set(pa, null);
-      this.info.set(pa, { level, mm, pfn, deposited: false });
+      this.info.set({ pa, level, mm, pfn, deposited: false });
       out[i] = pa;
     }
     if (got === n) return true;
@@ -201,8 +205,9 @@ export class PageTables implements TableStore {
   /** The table's storage, created on first use. */
   tableAt(pa: number): Uint32Array | undefined {
     const s = this.storage.get(pa);
-    if (s !== null) return s;
-    const info = this.info.get(pa)!;
+    if (s !== undefined) return s;
+    const info = this.info.get(pa);
+    if (info === undefined) return undefined;
     const t = new Uint32Array(this.tableBytes(info.level) / 4);
     this.storage.set(pa, t);
     return t;
