@@ -45,7 +45,7 @@ export function doAnonymousPage(k: Kernel, mm: Mm, vma: Vma, addr: number, flags
   const folio = allocAnonFolio(k, mm, vma, addr, slot);
   if (folio < 0) return VM_FAULT_OOM;
   const order = k.folios.order(folio);
-  const nr = 2 ** order;
+  const nr = 1 << order;
   const start = nr === 1 ? addr : addr - (addr % (k.pageSize * nr));
   const index = slot.index - (addr - start) / k.pageSize;
   k.locks.acquire(ptl);

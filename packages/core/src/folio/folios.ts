@@ -85,12 +85,12 @@ export class Folios {
     this.large.refcount[id - 1] = 1;
     if (order >= this.pbOrder) {
       const first = m.pageblock(pfn);
-      m.pbLarge.fill(id, first, first + 2 ** (order - this.pbOrder));
+      m.pbLarge.fill(id, first, first + (1 << (order - this.pbOrder)));
       return;
     }
     const s = m.section(pfn);
     const i = pfn & this.pbMask;
-    const n = 2 ** order;
+    const n = 1 << order;
     s.flags[i] = PG_allocated | PG_head | (order << ORDER_SHIFT);
     s.mapping[i] = id;
     for (let j = 1; j < n; j++) {
@@ -116,7 +116,7 @@ export class Folios {
     }
     const s = this.memmap.section(head);
     const i = head & this.pbMask;
-    s.tag.fill(0, i, i + 2 ** order);
+    s.tag.fill(0, i, i + (1 << order));
   }
 
   /** Return a folio whose refcount reached zero to the allocator (free_frozen_pages). */
@@ -137,11 +137,11 @@ export class Folios {
     const order = this.large.order[id - 1]!;
     if (order >= this.pbOrder) {
       const first = m.pageblock(head);
-      m.pbLarge.fill(0, first, first + 2 ** (order - this.pbOrder));
+      m.pbLarge.fill(0, first, first + (1 << (order - this.pbOrder)));
     } else {
       const s = m.section(head);
       const i = head & this.pbMask;
-      const n = 2 ** order;
+      const n = 1 << order;
       s.flags.fill(0, i, i + n);
       s.mapping.fill(0, i, i + n);
       s.mapcount.fill(0, i, i + n);
@@ -165,7 +165,7 @@ export class Folios {
     if (id === 0) throw new ModelBug(`splitting order-0 folio ${head}`);
     const r = id - 1;
     const oldOrder = L.order[r]!;
-    const n = 2 ** oldOrder;
+    const n = 1 << oldOrder;
     const flags = L.flags[r]! & SPLIT_COPY_FLAGS;
     const mapping = L.mapping[r]!;
     const index = L.index[r]!;
@@ -179,7 +179,7 @@ export class Folios {
       tags[i] = this.readTag(head + i);
     }
     const oldContents = L.contents[r];
-    if (oldOrder >= this.pbOrder) m.pbLarge.fill(0, m.pageblock(head), m.pageblock(head) + 2 ** (oldOrder - this.pbOrder));
+    if (oldOrder >= this.pbOrder) m.pbLarge.fill(0, m.pageblock(head), m.pageblock(head) + (1 << (oldOrder - this.pbOrder)));
     L.free(id);
     for (const [p, o] of pieces) {
       const off = p - head;
@@ -197,13 +197,13 @@ export class Folios {
         continue;
       }
       const nid = L.alloc(p, o);
-      const nr = L.order[nid - 1]! === o ? 2 ** o : 0;
+      const nr = L.order[nid - 1]! === o ? (1 << o) : 0;
       L.flags[nid - 1] = flags;
       L.mapping[nid - 1] = mapping;
       L.index[nid - 1] = (index + off) >>> 0;
       if (o >= this.pbOrder) {
         const first = m.pageblock(p);
-        m.pbLarge.fill(nid, first, first + 2 ** (o - this.pbOrder));
+        m.pbLarge.fill(nid, first, first + (1 << (o - this.pbOrder)));
         L.headPageFlags[nid - 1] = perFlags[off]!;
         const fl = perFlags.subarray(off, off + nr);
         if (fl.some((x, j) => j > 0 && x !== 0)) L.pageFlags[nid - 1] = fl.slice();
@@ -239,7 +239,7 @@ export class Folios {
     if (s === undefined) return pfn;
     const f = s.flags[pfn & this.pbMask]!;
     if ((f & PG_tail) === 0) return pfn;
-    const size = 2 ** flagOrder(f);
+    const size = 1 << flagOrder(f);
     return pfn - (pfn % size);
   }
 
@@ -254,7 +254,7 @@ export class Folios {
   }
 
   nrPages(head: number): number {
-    return 2 ** this.order(head);
+    return 1 << this.order(head);
   }
 
   /** Whether `pfn` is an allocated page of some folio or table (not free). */
@@ -348,7 +348,7 @@ export class Folios {
     let arr = this.large.pageFlags[r];
     if (arr === undefined) {
       if (!on) return;
-      arr = new Uint32Array(2 ** this.large.order[r]!);
+      arr = new Uint32Array(1 << this.large.order[r]!);
       this.large.pageFlags[r] = arr;
     }
     if (on) arr[i]! |= flag;
@@ -404,7 +404,7 @@ export class Folios {
     const r = id - 1;
     let arr = this.large.pageMapcount[r];
     if (arr === undefined) {
-      arr = new Int32Array(2 ** this.large.order[r]!);
+      arr = new Int32Array(1 << this.large.order[r]!);
       this.large.pageMapcount[r] = arr;
     }
     const off = pfn - this.large.head[r]!;
@@ -466,7 +466,7 @@ export class Folios {
   private pagesContents(r: number): Uint32Array {
     const c: FolioContents | undefined = this.large.contents[r];
     if (c !== undefined && c.kind === "pages") return c.tags;
-    const n = 2 ** this.large.order[r]!;
+    const n = 1 << this.large.order[r]!;
     const tags = new Uint32Array(n);
     if (c !== undefined) for (let i = 0; i < n; i++) tags[i] = mixTag(c.seed, c.base + i);
     this.large.contents[r] = { kind: "pages", tags };

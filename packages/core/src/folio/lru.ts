@@ -125,7 +125,7 @@ export class Lru {
     if (h >= 0) this.setPrev(h, head);
     else v.tail[lru] = head;
     v.head[lru] = head;
-    this.account(v, lru, s !== undefined ? 1 : 2 ** f.large.order[id - 1]!, 1);
+    this.account(v, lru, s !== undefined ? 1 : (1 << f.large.order[id - 1]!), 1);
   }
 
   /** lruvec_add_folio_tail: onto the tail (pages the kernel wants reclaimed soon, e.g. MADV_PAGEOUT leftovers). */
@@ -171,7 +171,7 @@ export class Lru {
     else v.head[lru] = n;
     if (n >= 0) this.setPrev(n, p);
     else v.tail[lru] = p;
-    this.account(v, lru, s !== undefined ? 1 : 2 ** f.large.order[id - 1]!, -1);
+    this.account(v, lru, s !== undefined ? 1 : (1 << f.large.order[id - 1]!), -1);
   }
 
 

@@ -39,8 +39,8 @@ export function allocAnonFolio(k: Kernel, mm: Mm, vma: Vma, addr: number, slot: 
     let order = orders === 0 ? -1 : highestOrder(orders);
     const ps = k.pageSize;
     while (order >= 0) {
-      const aligned = addr - (addr % (ps * 2 ** order));
-      if (pteRangeNone(k, slot.table, slot.index - (addr - aligned) / ps, 2 ** order)) break;
+      const aligned = addr - (addr % (ps * (1 << order)));
+      if (pteRangeNone(k, slot.table, slot.index - (addr - aligned) / ps, (1 << order))) break;
       order = nextOrder(m, order);
     }
     if (order >= 0) {

@@ -119,9 +119,9 @@ export class PhysMem {
     // The largest naturally aligned block that fits, from the bottom up (__free_pages_memory).
     for (let pfn = z.startPfn; pfn < z.endPfn; ) {
       let order = this.maxOrder;
-      while (order > 0 && (pfn % 2 ** order !== 0 || pfn + 2 ** order > z.endPfn)) order--;
+      while (order > 0 && (pfn % (1 << order) !== 0 || pfn + (1 << order) > z.endPfn)) order--;
       z.freeOne(pfn, order, MIGRATE_MOVABLE, true);
-      pfn += 2 ** order;
+      pfn += 1 << order;
     }
     this.nodeStats(z.nid)[NS.nr_free_pages] = this.nodeFree(z.nid);
   }
@@ -269,8 +269,8 @@ export class PhysMem {
       if (!z.watermarkOk(order, mark === "low" ? z.wmarkLow : z.wmarkMin)) continue;
       const pfn = this.rmqueue(z, order, mt);
       if (pfn >= 0) {
-        this.events[z.name === "Movable" ? EV.pgalloc_movable : EV.pgalloc_normal]! += 2 ** order;
-        z.allocatedPages += 2 ** order;
+        this.events[z.name === "Movable" ? EV.pgalloc_movable : EV.pgalloc_normal]! += 1 << order;
+        z.allocatedPages += 1 << order;
         this.nodeStats(z.nid)[NS.nr_free_pages] = this.nodeFree(z.nid);
         return pfn;
       }
@@ -328,10 +328,10 @@ export class PhysMem {
       if (got.length === 0) return -1;
       // rmqueue_bulk adds each block at the tail of the (empty) list: the first block ends up at the head.
       for (let i = got.length - 1; i >= 0; i--) list.pushHead(got[i]!);
-      pcp.count += got.length * 2 ** order;
+      pcp.count += got.length * (1 << order);
     }
     const pfn = list.popHead();
-    pcp.count -= 2 ** order;
+    pcp.count -= 1 << order;
     return pfn;
   }
 
@@ -339,20 +339,20 @@ export class PhysMem {
   freePages(pfn: number, order: number): void {
     if (order > this.maxOrder) {
       // free_contig_range: a block above MAX_PAGE_ORDER goes back as MAX_PAGE_ORDER blocks.
-      for (let i = 0; i < 2 ** order; i += 2 ** this.maxOrder) this.freePages(pfn + i, this.maxOrder);
+      for (let i = 0; i < (1 << order); i += 2 ** this.maxOrder) this.freePages(pfn + i, this.maxOrder);
       return;
     }
     const z = this.zoneOf(pfn);
     const mt = z.migratetypeOf(pfn);
-    z.allocatedPages -= 2 ** order;
-    this.events[EV.pgfree]! += 2 ** order;
+    z.allocatedPages -= 1 << order;
+    this.events[EV.pgfree]! += 1 << order;
     const pcp = z.pcp;
     if (!pcp.allowed(order)) {
       z.freeOne(pfn, order, mt);
     } else {
       const pindex = pcp.pindex(order, mt);
       pcp.lists[pindex]!.pushHead(pfn);
-      pcp.count += 2 ** order;
+      pcp.count += 1 << order;
       // NR_FREE_PAGES counts the buddy lists only: it moves when a batch goes back to them.
       if (pcp.count < pcp.high) return;
       this.freePcppagesBulk(z, pcp.batch, pindex);
@@ -376,7 +376,7 @@ export class PhysMem {
         list = lists[idx]!;
       } while (list.length === 0);
       const order = pcp.orderOf(idx);
-      const nr = 2 ** order;
+      const nr = 1 << order;
       while (count > 0 && list.length > 0) {
         const pfn = list.popTail();
         count -= nr;
@@ -398,7 +398,7 @@ export class PhysMem {
   takeFreeRange(pfn: number, order: number): boolean {
     const z = this.zoneOf(pfn);
     if (!z.takeFreeRange(pfn, order)) return false;
-    z.allocatedPages += 2 ** order;
+    z.allocatedPages += 1 << order;
     this.nodeStats(z.nid)[NS.nr_free_pages] = this.nodeFree(z.nid);
     return true;
   }

@@ -114,7 +114,7 @@ export class Zone {
   /** The order of the free block headed at `pfn`, or -1 (page_is_buddy + buddy_order). */
   freeOrderAt(pfn: number): number {
     const m = this.memmap;
-    if (pfn % m.pbPages === 0) {
+    if ((pfn & m.pbMask) === 0) {
       const o = m.pbFreeOrder[m.pageblock(pfn)]!;
       if (o >= 0) return o;
     }
@@ -180,10 +180,10 @@ export class Zone {
   /** __free_one_page: merge with free buddies up to maxOrder and put the block on its list. */
   freeOne(pfn: number, order: number, mt: number, toTailHint = false): void {
     const m = this.memmap;
-    this.accountFree(2 ** order, mt);
+    this.accountFree(1 << order, mt);
     let buddyPfn = 0;
     while (order < this.maxOrder) {
-      buddyPfn = pfn ^ (2 ** order);
+      buddyPfn = pfn ^ (1 << order);
       if (buddyPfn < this.startPfn || buddyPfn >= this.endPfn) break;
       if (this.freeOrderAt(buddyPfn) !== order) break;
       let buddyMt = mt;
@@ -191,8 +191,8 @@ export class Zone {
       this.delFromFreeList(buddyPfn, order, buddyMt);
       if (buddyMt !== mt) {
         // The block's sub-blocks go back on this free list: make the buddy's pageblocks match.
-        this.freePagesMt[buddyMt]! -= 2 ** order;
-        this.freePagesMt[mt]! += 2 ** order;
+        this.freePagesMt[buddyMt]! -= 1 << order;
+        this.freePagesMt[mt]! += 1 << order;
         this.setPageblockMigratetype(buddyPfn, order, mt);
       }
       pfn = Math.min(pfn, buddyPfn);
@@ -206,7 +206,7 @@ export class Zone {
   private buddyMergeLikely(pfn: number, buddyPfn: number, order: number): boolean {
     if (order >= this.maxOrder - 1) return false;
     const higher = Math.min(pfn, buddyPfn);
-    const higherBuddy = higher ^ (2 ** (order + 1));
+    const higherBuddy = higher ^ (1 << (order + 1));
     if (higherBuddy < this.startPfn || higherBuddy >= this.endPfn) return false;
     return this.freeOrderAt(higherBuddy) === order + 1;
   }
@@ -217,7 +217,7 @@ export class Zone {
   private expand(pfn: number, low: number, high: number, mt: number): void {
     while (high > low) {
       high--;
-      this.addToFreeList(pfn + 2 ** high, high, mt, false);
+      this.addToFreeList(pfn + (1 << high), high, mt, false);
     }
   }
 
@@ -228,7 +228,7 @@ export class Zone {
       if (pfn < 0) continue;
       this.delFromFreeList(pfn, o, mt);
       this.expand(pfn, order, o, mt);
-      this.accountFree(-(2 ** order), mt);
+      this.accountFree(-(1 << order), mt);
       return pfn;
     }
     return -1;
@@ -255,11 +255,11 @@ export class Zone {
       const pfn = this.heads[o * MIGRATE_PCPTYPES + fmt]!;
       if (o >= pb) {
         this.delFromFreeList(pfn, o, fmt);
-        this.accountFree(-(2 ** o), fmt);
+        this.accountFree(-(1 << o), fmt);
         this.setPageblockMigratetype(pfn, o, mt);
-        this.accountFree(2 ** o, mt);
+        this.accountFree(1 << o, mt);
         this.expand(pfn, order, o, mt);
-        this.accountFree(-(2 ** order), mt);
+        this.accountFree(-(1 << order), mt);
         return pfn;
       }
       const start = pfn - (pfn % this.memmap.pbPages);
@@ -281,7 +281,7 @@ export class Zone {
       const pfn = this.heads[o * MIGRATE_PCPTYPES + fmt]!;
       this.delFromFreeList(pfn, o, fmt);
       this.expand(pfn, order, o, fmt);
-      this.accountFree(-(2 ** order), fmt);
+      this.accountFree(-(1 << order), fmt);
       return pfn;
     }
     return -1;
@@ -341,7 +341,7 @@ export class Zone {
       const fo = this.freeOrderAt(head);
       if (fo < 0) continue;
       if (fo < order) return false;
-      if (head + 2 ** fo < pfn + 2 ** order) return false;
+      if (head + 2 ** fo < pfn + (1 << order)) return false;
       const mt = this.migratetypeOf(head);
       this.delFromFreeList(head, fo, mt);
       this.accountFree(-(2 ** fo), mt);
@@ -383,7 +383,7 @@ export class Zone {
 
   /** __zone_watermark_ok for an allocation of `order` against `mark` pages. */
   watermarkOk(order: number, mark: number): boolean {
-    const free = this.freePages - (2 ** order - 1);
+    const free = this.freePages - ((1 << order) - 1);
     if (free <= mark) return false;
     if (order === 0) return true;
     for (let o = order; o <= this.maxOrder; o++) {

@@ -88,7 +88,7 @@ export class Rmap {
     if (mapcount <= 1) return false;
     const r = id - 1;
     const L = this.f.large;
-    if (L.entireMapcount[r]! > 0 || mapcount > 2 ** L.order[r]!) return true;
+    if (L.entireMapcount[r]! > 0 || mapcount > (1 << L.order[r]!)) return true;
     return L.mmShared[r] !== 0;
   }
 
@@ -138,7 +138,7 @@ export class Rmap {
     }
     const r = id - 1;
     const L = this.f.large;
-    const nr = 2 ** L.order[r]!;
+    const nr = 1 << L.order[r]!;
     if (level === PTE) {
       this.f.addPageMapcount(head, nr, 1);
       if (exclusive) for (let i = 0; i < nr; i++) this.f.pageSet(head + i, PG_anon_exclusive, true);
@@ -171,7 +171,7 @@ export class Rmap {
     }
     const r = id - 1;
     const L = this.f.large;
-    const nrPages = 2 ** L.order[r]!;
+    const nrPages = 1 << L.order[r]!;
     if (level === PTE) {
       let first = 0;
       for (let i = 0; i < nr; i++) {
@@ -203,7 +203,7 @@ export class Rmap {
     }
     const r = id - 1;
     const L = this.f.large;
-    const nrPages = 2 ** L.order[r]!;
+    const nrPages = 1 << L.order[r]!;
     let partially = false;
     if (level === PTE) {
       let last = 0;
