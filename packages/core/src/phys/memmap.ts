@@ -30,14 +30,16 @@ export class MemSection {
   readonly tag: Uint32Array;
 
   constructor(pages: number) {
-    this.flags = new Uint32Array(pages);
-    this.refcount = new Int32Array(pages);
-    this.mapcount = new Int32Array(pages);
-    this.mapping = new Int32Array(pages);
-    this.index = new Uint32Array(pages);
-    this.next = new Int32Array(pages).fill(-1);
-    this.prev = new Int32Array(pages).fill(-1);
-    this.tag = new Uint32Array(pages);
+    // One buffer for all eight words: one allocation, and one buffer object per section instead of eight.
+    const b = new ArrayBuffer(pages * 4 * 8);
+    this.flags = new Uint32Array(b, 0, pages);
+    this.refcount = new Int32Array(b, pages * 4, pages);
+    this.mapcount = new Int32Array(b, pages * 8, pages);
+    this.mapping = new Int32Array(b, pages * 12, pages);
+    this.index = new Uint32Array(b, pages * 16, pages);
+    this.next = new Int32Array(b, pages * 20, pages).fill(-1);
+    this.prev = new Int32Array(b, pages * 24, pages).fill(-1);
+    this.tag = new Uint32Array(b, pages * 28, pages);
   }
 }
 
