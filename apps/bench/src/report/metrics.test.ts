@@ -28,12 +28,16 @@ describe("metric names", () => {
   it("name the footprint heap.bytes_per_<unit>, heap.growth.<unit> and heap.scaling.<kind>.<size>", () => {
     expect(footprintMetricNames("pud", [2 * GiB, 512 * GiB])).toEqual(["heap.bytes_per_pud_thp", "heap.growth.pud_thp", "heap.scaling.pud.2G", "heap.scaling.pud.512G"]);
     const m = emptyMetrics();
-    addFootprint(m, [point("4k", 2, 40), point("4k", 1, 50), point("pmd", 1, 600), point("pmd", 64, 420)]);
+    addFootprint(m, [point("4k", 2, 40), point("4k", 1, 50), point("pmd", 1, 80), point("pmd", 2, 600), point("pmd", 64, 420)]);
     expect(m.values["heap.bytes_per_4k_page"]).toBe(40);
     expect(m.values["heap.scaling.4k.1G"]).toBe(50);
     expect(m.values["heap.growth.4k_page"]).toBe(0.8);
     expect(m.values["heap.bytes_per_pmd_thp"]).toBe(420);
+    // Over the most a smaller size cost (600 at 2G), not over the low figure at 1G.
     expect(m.values["heap.growth.pmd_thp"]).toBe(0.7);
+    const grows = emptyMetrics();
+    addFootprint(grows, [point("pud", 2, 1000), point("pud", 4, 1500), point("pud", 8, 2400)]);
+    expect(grows.values["heap.growth.pud_thp"]).toBe(1.6);
     expect(m.values["heap.bytes_per_pud_thp"]).toBeUndefined();
   });
 

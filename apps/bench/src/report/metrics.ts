@@ -59,18 +59,21 @@ export function footprintMetricNames(kind: FootprintKind, sizes: readonly number
 /**
  * heap.scaling.<kind>.<size> (bytes per page or folio at each size),
  * heap.bytes_per_<unit> at the largest size, and heap.growth.<unit>: the
- * largest size's figure over the smallest's (1 or less: O(1) per unit).
+ * largest size's figure over the most any smaller size cost (1 or less:
+ * O(1) per unit). Not over the smallest size's alone: tables that grow by
+ * doubling make the figure at a small size depend on whether the size
+ * crossed a doubling, so one low figure there would read as growth.
  */
 export function addFootprint(m: Metrics, points: readonly FootprintPoint[]): void {
   for (const kind of ["4k", "pmd", "pud"] as const) {
     const ps = points.filter((p) => p.kind === kind).sort((a, b) => a.mappedBytes - b.mappedBytes);
     if (ps.length === 0) continue;
     for (const p of ps) put(m, `heap.scaling.${kind}.${sizeLabel(p.mappedBytes)}`, p.bytesPerUnit, undefined, 1);
-    const first = ps[0]!.bytesPerUnit;
     const last = ps[ps.length - 1]!.bytesPerUnit;
+    const before = ps.length > 1 ? Math.max(...ps.slice(0, -1).map((p) => p.bytesPerUnit)) : last;
     put(m, `heap.bytes_per_${FOOTPRINT_UNIT[kind]}`, last, undefined, 1);
     // A byte per unit at least in the denominator: below that the ratio would be noise over noise.
-    put(m, `heap.growth.${FOOTPRINT_UNIT[kind]}`, last / Math.max(first, 1), undefined, 3);
+    put(m, `heap.growth.${FOOTPRINT_UNIT[kind]}`, last / Math.max(before, 1), undefined, 3);
   }
 }
 

@@ -21,8 +21,8 @@ export const TARGETS: readonly Target[] = [
   { metric: "fault.anon.pud.ops_per_s", op: ">=", value: 2e4, format: "rate", what: "PUD THP faults per second, page tables pre-deposited" },
   { metric: "heap.bytes_per_4k_page", op: "<=", value: 32, format: "bytes", what: "heap bytes per mapped 4K page" },
   // O(1) per huge folio: the largest size's bytes per folio over the smallest's, with 10% for measurement noise.
-  { metric: "heap.growth.pmd_thp", op: "<=", value: 1.1, format: "ratio", what: "heap per PMD THP does not grow with memory size (largest size over smallest)" },
-  { metric: "heap.growth.pud_thp", op: "<=", value: 1.1, format: "ratio", what: "heap per PUD THP does not grow with memory size (largest size over smallest)" },
+  { metric: "heap.growth.pmd_thp", op: "<=", value: 1.1, format: "ratio", what: "heap per PMD THP does not grow with memory size (largest size over the most a smaller one cost)" },
+  { metric: "heap.growth.pud_thp", op: "<=", value: 1.1, format: "ratio", what: "heap per PUD THP does not grow with memory size (largest size over the most a smaller one cost)" },
 ];
 
 export type TargetState = "met" | "missed" | "not measured";
