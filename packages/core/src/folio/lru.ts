@@ -128,6 +128,33 @@ export class Lru {
     this.account(v, lru, s !== undefined ? 1 : (1 << f.large.order[id - 1]!), 1);
   }
 
+  /**
+   * `n` successive add()s of the order-0 folios `pfns` (none on a list yet),
+   * all of node `nid` and bound for list `lru`, in one pass: each goes to
+   * the head, so the last ends up first.
+   */
+  addOrder0Run(pfns: readonly number[], n: number, nid: number, lru: number): void {
+    const f = this.f;
+    const mask = f.memmap.pbMask;
+    const v = this.lruvecs[nid]!;
+    let h = v.head[lru]!;
+    for (let j = 0; j < n; j++) {
+      const pfn = pfns[j]!;
+      const s = f.section(pfn);
+      const i = pfn & mask;
+      if (s.flags[i]! & PG_lru) throw new ModelBug(`folio ${pfn} is already on an LRU list`);
+      s.next[i] = h;
+      s.prev[i] = -1;
+      s.flags[i]! |= PG_lru;
+      if (h >= 0) this.setPrev(h, pfn);
+      else v.tail[lru] = pfn;
+      h = pfn;
+    }
+    v.head[lru] = h;
+    v.nrFolios[lru]! += n;
+    this.phys.nodeStats(nid)[LRU_STAT[lru]!]! += n;
+  }
+
   /** lruvec_add_folio_tail: onto the tail (pages the kernel wants reclaimed soon, e.g. MADV_PAGEOUT leftovers). */
   addTail(head: number): void {
     if (this.f.test(head, PG_lru)) throw new ModelBug(`folio ${head} is already on an LRU list`);
