@@ -66,6 +66,31 @@ describe("the invariant checker", () => {
     k.phys.allocPages(0, 0);
     expect(checksOf(k)).toContain("memory");
   });
+  it("catches a folio its rmap does not reach where the tables map it: a wrong index, or an anon_vma the VMA is not linked to", () => {
+    const { k, mm, pfn } = setup();
+    const index = k.folios.index(pfn);
+    const mine = k.folios.mapping(pfn);
+    k.folios.setMapping(pfn, mine, index + 1);
+    const vs = checkInvariants(k, "test");
+    expect(vs.map((v) => v.check)).toEqual(["rmap"]);
+    expect(vs[0]!.message).toBe(`0x40000000 maps page ${pfn} of folio ${pfn}, which its rmap (anon_vma or i_mmap, and index) does not reach there`);
+    k.folios.setMapping(pfn, k.folios.mapping(pfn), index);
+    expect(checkInvariants(k, "test")).toEqual([]);
+    // A second process's anon_vma: the first VMA is not on its chains.
+    const other = k.createMm();
+    insertAnonVma(k, other, 0x4000_0000, MiB);
+    k.touch(other, 0x4000_0000, 4096, true);
+    const slot = other.slot;
+    other.walker.find(0x4000_0000, 0, false, slot);
+    const r = new Uint32Array(2);
+    k.backend.readEntry(slot.table, slot.index, 0, r, 0);
+    const theirs = k.folios.mapping(k.backend.pfn(r, 0, 0));
+    k.folios.setMapping(pfn, theirs, index);
+    expect(checksOf(k)).toEqual(["rmap"]);
+    k.folios.setMapping(pfn, mine, index);
+    k.exit(other);
+    expect(mm.id).not.toBe(other.id);
+  });
   it("throws after an operation when installed", () => {
     const { k, mm } = setup();
     mm.rss[MM_ANONPAGES]!++;

@@ -1,12 +1,12 @@
-import { PMD, PTE, PUD, SoftleafType, entryRegs, softleafIsDevicePrivate, softleafIsMigration, softleafPfn, softleafTypeOf, type Level } from "@hugemm/arch";
+import { PMD, PTE, PUD, SoftleafType, entryRegs, softleafIsDevicePrivate, softleafIsMigration, softleafPfn, softleafTypeOf } from "@hugemm/arch";
 import { LRU_NAMES, NR_LRU_LISTS } from "../folio/lru";
 import type { Kernel } from "../kernel/kernel";
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS, NR_MM_COUNTERS } from "../mm/counters";
 import type { Mm } from "../mm/mm";
+import type { Vma } from "../mm/vma";
 import { PG_anon, PG_anon_exclusive, PG_isolated, PG_locked, PG_lru, PG_partially_mapped, PG_swapbacked, PG_swapcache } from "../phys/page-flags";
 import { depositKey } from "../huge/deposit";
 import { MMF_HUGE_ZERO_FOLIO } from "../mm/mm";
-import { rmapWalk } from "../rmap/walk";
 import { MS, MTHP_MAX_ORDER, MTHP_STRIDE, NS } from "../stats/counters";
 
 /** One broken invariant: where it was found and what was expected. */
@@ -34,7 +34,7 @@ const R = entryRegs(1);
 /** What walking every page table found. */
 interface Seen {
   /** PTE mappings per page. */
-  readonly pteMaps: Map<number, number>;
+  readonly pteMaps: PfnCounts;
   /** PMD/PUD mappings per folio head. */
   readonly entireMaps: Map<number, number>;
   /** Swap entries per slot. */
@@ -57,7 +57,8 @@ interface Seen {
 export function checkInvariants(k: Kernel, op: string): Violation[] {
   const out: Violation[] = [];
   const v = (check: string, message: string, extra: Partial<Violation> = {}) => out.push({ op, check, message, ...extra });
-  const seen: Seen = { pteMaps: new Map(), entireMaps: new Map(), swapRefs: new Map(), tables: new Set(), depositsWanted: new Map(), perMm: new Map(), hugeZeroMms: new Set() };
+  linkMemo.k = null;
+  const seen: Seen = { pteMaps: pfnCountsOf(k), entireMaps: new Map(), swapRefs: new Map(), tables: new Set(), depositsWanted: new Map(), perMm: new Map(), hugeZeroMms: new Set() };
   for (const mm of k.mms.values()) walkMm(k, mm, seen, v);
   checkTables(k, seen, v);
   checkDeposits(k, seen, v);
@@ -131,8 +132,9 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
           if (head !== pfn || f.nrPages(head) !== pages) v("mapping", `a level-${t.level} entry at 0x${addr.toString(16)} maps pfn ${pfn}, not a whole folio of ${pages} pages`, { mm: mm.id, addr, pfn });
           seen.entireMaps.set(head, (seen.entireMaps.get(head) ?? 0) + 1);
         } else {
-          seen.pteMaps.set(pfn, (seen.pteMaps.get(pfn) ?? 0) + 1);
+          seen.pteMaps.add(pfn);
         }
+        if (vma !== undefined && !rmapReaches(k, head, pfn, vma, addr)) v("rmap", `0x${addr.toString(16)} maps page ${pfn} of folio ${head}, which its rmap (anon_vma or i_mmap, and index) does not reach there`, { mm: mm.id, addr, pfn });
         if (f.order(head) > 0) {
           let m = seen.perMm.get(head);
           if (m === undefined) seen.perMm.set(head, (m = new Map()));
@@ -163,8 +165,9 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
         // Device-private entries map their folio (rmap, mapcount, reference) while its data lives on the device.
         const pfn = softleafPfn(b.softleaf, off);
         const head = f.head(pfn);
-        if (t.level === PTE) seen.pteMaps.set(pfn, (seen.pteMaps.get(pfn) ?? 0) + 1);
+        if (t.level === PTE) seen.pteMaps.add(pfn);
         else seen.entireMaps.set(head, (seen.entireMaps.get(head) ?? 0) + 1);
+        if (vma !== undefined && !rmapReaches(k, head, t.level === PTE ? pfn : head, vma, addr)) v("rmap", `a device-private entry at 0x${addr.toString(16)} names page ${pfn} of folio ${head}, which its rmap does not reach there`, { mm: mm.id, addr, pfn });
         if (f.order(head) > 0) {
           let m = seen.perMm.get(head);
           if (m === undefined) seen.perMm.set(head, (m = new Map()));
@@ -282,7 +285,7 @@ function checkFolios(k: Kernel, seen: Seen, v: Report): void {
     let pteMaps = 0;
     let pagesMapped = 0;
     for (let i = 0; i < nr; i++) {
-      const want = seen.pteMaps.get(head + i) ?? 0;
+      const want = seen.pteMaps.get(head + i);
       const have = f.pageMapcount(head + i);
       if (want !== have) v("mapcount", `page ${head + i} has mapcount ${have} but ${want} PTEs map it`, { pfn: head + i, expected: want, found: have });
       pteMaps += want;
@@ -309,14 +312,6 @@ function checkFolios(k: Kernel, seen: Seen, v: Report): void {
     if (f.refcount(head) !== expected) v("refcount", `folio ${head} has refcount ${f.refcount(head)}, expected ${expected} (${mappings} mappings${flags & PG_swapcache ? ", swap cache" : ""}${as ? ", page cache" : ""})`, { pfn: head, expected, found: f.refcount(head) });
     if ((flags & PG_lru) !== 0 && !onLru.has(head)) v("lru", `folio ${head} has PG_lru but is on no list`, { pfn: head });
     if ((flags & PG_lru) === 0 && mappings > 0 && !migrating) v("lru", `mapped folio ${head} is not on the LRU`, { pfn: head });
-    if (mappings > 0) {
-      let found = 0;
-      rmapWalk(k, head, (m) => {
-        if (m.present || isDeviceEntry(k, m.slot.table, m.slot.index, m.level)) found++;
-        return true;
-      });
-      if (found !== mappings) v("rmap", `rmap walk finds ${found} mappings of folio ${head}, the tables hold ${mappings}`, { pfn: head, expected: mappings, found });
-    }
     if (flags & PG_swapcache) {
       const off = k.swap.slotOf.get(head);
       if (off === undefined || k.swap.device?.lookup(off) !== head) v("swap", `folio ${head} has PG_swapcache but is not in the swap cache`, { pfn: head });
@@ -366,7 +361,7 @@ function checkExclusive(k: Kernel, head: number, nr: number, entire: number, see
   const f = k.folios;
   for (let i = 0; i < nr; i++) {
     if (!f.pageTest(head + i, PG_anon_exclusive)) continue;
-    const maps = (seen.pteMaps.get(head + i) ?? 0) + (i === 0 ? entire : entire > 0 ? 1 : 0);
+    const maps = seen.pteMaps.get(head + i) + (i === 0 ? entire : entire > 0 ? 1 : 0);
     if (maps > 1) v("anon-exclusive", `page ${head + i} is PageAnonExclusive but mapped ${maps} times`, { pfn: head + i });
   }
 }
@@ -439,17 +434,92 @@ function checkConservation(k: Kernel, v: Report): void {
   if (free + allocated !== k.phys.totalPages) v("memory", `free ${free} + allocated ${allocated} != total ${k.phys.totalPages} pages`, { expected: k.phys.totalPages, found: free + allocated });
 }
 
-/** Whether the entry at a slot is a device-private softleaf. */
-function isDeviceEntry(k: Kernel, table: Uint32Array, index: number, level: Level): boolean {
-  const b = k.backend;
-  b.readEntry(table, index, level as Level, R, 0);
-  return !b.none(R, 0, level as Level) && !b.present(R, 0, level as Level) && b.isSoftleaf(R, 0, level as Level) && softleafIsDevicePrivate(softleafTypeOf(b.swpType(R, 0, level as Level)));
-}
-
 /** Install the checker on a kernel: it throws InvariantViolation after any operation that breaks one. */
 export function installChecker(k: Kernel): void {
   k.afterOp = (op) => {
     const vs = checkInvariants(k, op);
     if (vs.length > 0) throw new InvariantViolation(vs);
   };
+}
+
+/**
+ * Whether an rmap walk of the folio at `head` (rmap_walk: its anon_vma's
+ * chains or its file's i_mmap, then page_vma_mapped_walk at the address its
+ * index gives in each VMA) finds the entry at `addr` in `vma` that maps
+ * `page`. Checking each mapping the tables hold this way is equivalent to
+ * walking the rmap of every folio and counting, in time linear in the
+ * mappings.
+ */
+function rmapReaches(k: Kernel, head: number, page: number, vma: Vma, addr: number): boolean {
+  const f = k.folios;
+  const mapping = f.mapping(head);
+  if (mapping === 0) return false;
+  const anon = f.test(head, PG_anon);
+  // Neighbouring entries mostly share their VMA and mapping: remember the last answer.
+  if (vma !== linkMemo.vma || mapping !== linkMemo.mapping || anon !== linkMemo.anon || k !== linkMemo.k) {
+    linkMemo.k = k;
+    linkMemo.vma = vma;
+    linkMemo.mapping = mapping;
+    linkMemo.anon = anon;
+    linkMemo.linked = linked(k, vma, mapping, anon);
+  }
+  if (!linkMemo.linked) return false;
+  return vma.addressOf((f.index(head) + (page - head)) >>> 0, k.pageSize) === addr;
+}
+
+/** The last VMA and mapping rmapReaches looked at; forgotten at the start of each check. */
+const linkMemo: { k: Kernel | null; vma: Vma | null; mapping: number; anon: boolean; linked: boolean } = { k: null, vma: null, mapping: 0, anon: false, linked: false };
+
+/** Whether rmap_walk of `mapping` visits `vma`: the anon_vma's chains, or the file's i_mmap. */
+function linked(k: Kernel, vma: Vma, mapping: number, anon: boolean): boolean {
+  if (anon) {
+    const av = k.anonVmas.byId.get(mapping);
+    if (av === undefined) return false;
+    for (const c of vma.chains) if (c.anonVma === av && c.vma === vma && av.chains.has(c)) return true;
+    return false;
+  }
+  const as = k.files.get(mapping);
+  return as !== undefined && as.iMmap.has(vma);
+}
+
+/** Counts per pfn, in blocks of 4096 allocated on first use and kept for the next check. */
+class PfnCounts {
+  private readonly blocks: (Int32Array | undefined)[] = [];
+  /** Blocks written since the last clear. */
+  private readonly used: number[] = [];
+  private readonly isUsed: boolean[] = [];
+
+  add(pfn: number): void {
+    const b = pfn >>> 12;
+    let a = this.blocks[b];
+    if (a === undefined) a = this.blocks[b] = new Int32Array(4096);
+    if (this.isUsed[b] !== true) {
+      this.isUsed[b] = true;
+      this.used.push(b);
+    }
+    a[pfn & 4095]!++;
+  }
+
+  get(pfn: number): number {
+    const a = this.blocks[pfn >>> 12];
+    return a === undefined ? 0 : a[pfn & 4095]!;
+  }
+
+  /** Zero what the last check counted. */
+  clear(): void {
+    for (const b of this.used) {
+      this.blocks[b]!.fill(0);
+      this.isUsed[b] = false;
+    }
+    this.used.length = 0;
+  }
+}
+
+const countsByKernel = new WeakMap<Kernel, PfnCounts>();
+
+function pfnCountsOf(k: Kernel): PfnCounts {
+  let c = countsByKernel.get(k);
+  if (c === undefined) countsByKernel.set(k, (c = new PfnCounts()));
+  c.clear();
+  return c;
 }
