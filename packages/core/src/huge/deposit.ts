@@ -71,7 +71,7 @@ export function allocSplitTables(k: Kernel, mm: Mm, level: Level, gfp = GFP_PGTA
     return null;
   }
   mm.walker.allocated += n;
-  for (const pte of ptes) k.tables.deposit(pmd, pte);
+  k.tables.depositMany(pmd, ptes);
   return { pa: pmd };
 }
 

@@ -110,13 +110,20 @@ export class PageTables implements TableStore {
       return true;
     }
     const got = this.phys.allocPagesBulk(n, gfp, nid, out);
+    const mask = this.phys.memmap.pbMask;
     for (let i = start; i < out.length; i++) {
       const pfn = out[i]!;
-      this.markTablePages(pfn, 1, mm);
+      const s = this.folios.section(pfn);
+      const j = pfn & mask;
+      s.flags[j] = PG_allocated | PGTY_table;
+      s.refcount[j] = 1;
+      s.mapping[j] = mm;
       const pa = pfn * this.pageSize;
       this.info.set({ pa, level, mm, pfn, deposited: false });
       out[i] = pa;
     }
+    // The bulk came from one zone.
+    if (out.length > start) this.phys.nodeStats(this.phys.nidOf(out[start]! / this.pageSize))[NS.nr_page_table_pages]! += out.length - start;
     if (got === n) return true;
     for (const pa of out.splice(start)) this.free(pa);
     return false;
@@ -243,6 +250,21 @@ export class PageTables implements TableStore {
       this.deposits.set(holderPa, stack);
     }
     stack.push(tablePa);
+  }
+
+  /** `tablePas` deposited under one holder in turn, as that many deposit() calls. */
+  depositMany(holderPa: number, tablePas: readonly number[]): void {
+    let stack = this.deposits.get(holderPa);
+    if (stack === undefined) {
+      stack = [];
+      this.deposits.set(holderPa, stack);
+    }
+    for (const pa of tablePas) {
+      const info = this.info.get(pa);
+      if (info === undefined) throw new ModelBug(`depositing unknown table 0x${pa.toString(16)}`);
+      info.deposited = true;
+      stack.push(pa);
+    }
   }
 
   /** pgtable_trans_huge_withdraw: pop the most recent deposit, or -1 if there is none. */
