@@ -329,6 +329,20 @@ export class X86_64Backend extends ArchBackendBase {
     return changed;
   }
 
+  /**
+   * pmdp_invalidate_ad: no flush of its own. Once the entry is invalid the
+   * MMU can no longer set Accessed or Dirty in it, so the flush the caller
+   * issues afterwards (change_huge_pmd's) is enough.
+   */
+  override invalidateAd(_ctx: PageTableContext, table: Uint32Array, index: number, level: Level, _va: number, out: EntryReg, o: number): void {
+    this.readEntry(table, index, level, out, o);
+    const s = this.scratch;
+    s[2] = out[o]!;
+    s[3] = out[o + 1]!;
+    this.mkinvalid(s, 2, level);
+    this.writeEntry(table, index, level, s, 2);
+  }
+
   // ---- hardware view -------------------------------------------------------
 
   walk(store: TableStore, rootPa: number, va: number, access: WalkAccess = {}): HardwareWalk {

@@ -165,6 +165,14 @@ export interface ArchBackend {
   modifyEntries(ctx: PageTableContext, table: Uint32Array, index: number, level: Level, va: number, nr: number, prot: ProtIndex): void;
   /** pmdp_invalidate: make a huge entry invalid (mkinvalid), flushing; returns the old value in `out`. */
   invalidate(ctx: PageTableContext, table: Uint32Array, index: number, level: Level, va: number, out: EntryReg, o: number): void;
+  /**
+   * pmdp_invalidate_ad (change_huge_pmd, whose caller flushes afterwards):
+   * the same invalidation, without its own flush where the hardware cannot
+   * set access or dirty bits in an invalid entry (x86 defines
+   * __HAVE_ARCH_PMDP_INVALIDATE_AD); elsewhere exactly pmdp_invalidate.
+   * Optional: a backend without it is taken to flush.
+   */
+  invalidateAd?(ctx: PageTableContext, table: Uint32Array, index: number, level: Level, va: number, out: EntryReg, o: number): void;
   /** pte_batch_hint: how many entries from `index` are known to continue one mapping (arm64 cont block). */
   batchHint(table: Uint32Array, index: number, level: Level): number;
 

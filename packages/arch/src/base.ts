@@ -188,6 +188,11 @@ export abstract class ArchBackendBase implements ArchBackend {
     ctx.flushTlbRange(va, va + size, size, level, "clear-flush");
   }
 
+  /** The generic pmdp_invalidate_ad: pmdp_invalidate, flush included. */
+  invalidateAd(ctx: PageTableContext, table: Uint32Array, index: number, level: Level, va: number, out: EntryReg, o: number): void {
+    this.invalidate(ctx, table, index, level, va, out, o);
+  }
+
   batchHint(_table: Uint32Array, _index: number, _level: Level): number {
     return 1;
   }

@@ -146,4 +146,26 @@ export function tableOpChecks(k: Kit): void {
     expect(b.walk(mem, root, va).ok, "the MMU no longer translates through an invalidated PMD").toBe(false);
     expect(ctx.flushes.length).toBeGreaterThan(0);
   });
+  k.check("PMD pmdp_invalidate_ad: the entry and the value returned are pmdp_invalidate's; at most its flushes", ["pmdThp"], () => {
+    const run = (ad: boolean) => {
+      const mem = new TableMemory();
+      const root = allocRoot(b, mem);
+      const va = k.userVa(2 ** k.g.levels[PMD]!.shift);
+      const slot = ensureSlot(b, mem, root, va, PMD);
+      const ctx = simpleContext();
+      b.setEntries(ctx, slot.table, slot.index, PMD, va, k.leaf(PMD, k.pfnAt(PMD), RW_SHARED), 0, 1);
+      const before = ctx.flushes.length;
+      const old = entryRegs(1);
+      if (ad && b.invalidateAd !== undefined) b.invalidateAd(ctx, slot.table, slot.index, PMD, va, old, 0);
+      else b.invalidate(ctx, slot.table, slot.index, PMD, va, old, 0);
+      const cur = entryRegs(1);
+      b.readEntry(slot.table, slot.index, PMD, cur, 0);
+      return { old: [old[0], old[1]], cur: [cur[0], cur[1]], flushes: ctx.flushes.length - before };
+    };
+    const ad = run(true);
+    const plain = run(false);
+    expect(ad.old).toEqual(plain.old);
+    expect(ad.cur).toEqual(plain.cur);
+    expect(ad.flushes).toBeLessThanOrEqual(plain.flushes);
+  });
 }

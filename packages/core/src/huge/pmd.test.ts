@@ -330,6 +330,24 @@ describe("PMD THP through fork, COW, zap, mprotect and mremap", () => {
     k.exit(mm);
   });
 
+  it("flushes the TLB once for a whole THP's mprotect on x86 (pmdp_invalidate_ad), twice where the invalidation flushes (arm64)", () => {
+    for (const [backend, want] of [
+      [createX86_64Backend(), 1],
+      [createArm64Backend("4k-48"), 2],
+    ] as const) {
+      const k = new Kernel({ backend, memory: "1G", check: true });
+      const mm = k.createMm();
+      const a = mapOk(k, mm, { len: 2 * MiB, prot: RW, flags: ANON });
+      k.touch(mm, a, 2 * MiB, true, 1);
+      expect(mappedAt(k, mm, a)).toMatchObject({ level: PMD });
+      const before = k.tlb.flushes;
+      expect(k.mprotect(mm, a, 2 * MiB, PROT_READ).ok).toBe(true);
+      expect(k.tlb.flushes - before, backend.id).toBe(want);
+      expect(entryAt(k, mm, a)).toMatchObject({ level: PMD, write: false });
+      k.exit(mm);
+    }
+  });
+
   it("moves whole PMDs with mremap when aligned, and splits when not", () => {
     const k = x86();
     const mm = k.createMm();

@@ -1,4 +1,4 @@
-import { PTE, PUD, SWP_DEVICE_READ, SWP_MIGRATION_READ, SWP_MIGRATION_READ_EXCLUSIVE, SoftleafType, entryRegs, softleafPfn, softleafTypeOf, type Level } from "@hugemm/arch";
+import { PMD, PTE, PUD, SWP_DEVICE_READ, SWP_MIGRATION_READ, SWP_MIGRATION_READ_EXCLUSIVE, SoftleafType, entryRegs, softleafPfn, softleafTypeOf, type Level } from "@hugemm/arch";
 import type { Kernel } from "../kernel/kernel";
 import type { HugeVmaOps } from "../mm/huge-vma-ops";
 import type { Mm } from "../mm/mm";
@@ -67,7 +67,9 @@ function changeHuge(k: Kernel, mm: Mm, vma: Vma, level: Level, addr: number, end
       changeNonPresentHuge(k, level, OLD, haddr);
       return size;
     }
-    b.invalidate(k.ptCtx, OLD.table, OLD.index, level, haddr, R, 0);
+    // change_huge_pmd uses pmdp_invalidate_ad (mprotect flushes the range afterwards); change_huge_pud pudp_invalidate.
+    if (level === PMD && b.invalidateAd !== undefined) b.invalidateAd(k.ptCtx, OLD.table, OLD.index, level, haddr, R, 0);
+    else b.invalidate(k.ptCtx, OLD.table, OLD.index, level, haddr, R, 0);
     b.modify(R, 0, level, protIndex(vma.flags));
     if (tryWritable && !b.write(R, 0, level) && canChangeHugeWritable(k, vma, level)) b.mkwrite(R, 0, level);
     b.setEntries(k.ptCtx, OLD.table, OLD.index, level, haddr, R, 0, 1);
