@@ -335,12 +335,7 @@ export class X86_64Backend extends ArchBackendBase {
    * issues afterwards (change_huge_pmd's) is enough.
    */
   override invalidateAd(_ctx: PageTableContext, table: Uint32Array, index: number, level: Level, _va: number, out: EntryReg, o: number): void {
-    this.readEntry(table, index, level, out, o);
-    const s = this.scratch;
-    s[2] = out[o]!;
-    s[3] = out[o + 1]!;
-    this.mkinvalid(s, 2, level);
-    this.writeEntry(table, index, level, s, 2);
+    this.establishInvalid(table, index, level, out, o);
   }
 
   // ---- hardware view -------------------------------------------------------

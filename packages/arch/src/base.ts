@@ -178,14 +178,19 @@ export abstract class ArchBackendBase implements ArchBackend {
   }
 
   invalidate(ctx: PageTableContext, table: Uint32Array, index: number, level: Level, va: number, out: EntryReg, o: number): void {
+    this.establishInvalid(table, index, level, out, o);
+    const size = 2 ** this.geometry.levels[level]!.shift;
+    ctx.flushTlbRange(va, va + size, size, level, "clear-flush");
+  }
+
+  /** pmdp_establish(pmd_mkinvalid(old)) without a flush; the old value in `out`. */
+  protected establishInvalid(table: Uint32Array, index: number, level: Level, out: EntryReg, o: number): void {
     this.readEntry(table, index, level, out, o);
     const s = this.scratch;
     s[2] = out[o]!;
     s[3] = out[o + 1]!;
     this.mkinvalid(s, 2, level);
     this.writeEntry(table, index, level, s, 2);
-    const size = 2 ** this.geometry.levels[level]!.shift;
-    ctx.flushTlbRange(va, va + size, size, level, "clear-flush");
   }
 
   /** The generic pmdp_invalidate_ad: pmdp_invalidate, flush included. */
