@@ -3,7 +3,6 @@ import { mixTag } from "../folio/contents";
 import type { Kernel } from "../kernel/kernel";
 import { MM_ANONPAGES } from "../mm/counters";
 import type { Mm } from "../mm/mm";
-import type { Vma } from "../mm/vma";
 import { VM_HUGEPAGE, VM_SHARED, VM_WRITE, protIndex } from "../mm/vm-flags";
 import { GFP_HIGHUSER_MOVABLE } from "../phys/gfp";
 import type { Slot } from "../pgtable/walker";
@@ -30,14 +29,19 @@ const pfns: number[] = [];
  * `va` up to `end`; 0 when the run does not apply (then each fault goes the
  * whole way).
  */
-export function anonWriteRun(k: Kernel, mm: Mm, vma: Vma, va: number, end: number, slot: Slot, seed: number | undefined): number {
-  if (!k.config.fastPaths || !vma.isAnonymous || vma.flags & VM_SHARED || (vma.flags & VM_WRITE) === 0) return 0;
+export function anonWriteRun(k: Kernel, mm: Mm, va: number, end: number, slot: Slot, seed: number | undefined): number {
+  if (!k.config.fastPaths) return 0;
+  const b = k.backend;
+  const table = slot.table;
+  // Cheapest test first: a refused store to a present PTE (COW, swap) is no run.
+  b.readEntry(table, slot.index, PTE, R, 0);
+  if (!b.none(R, 0, PTE)) return 0;
+  const vma = mm.vmas.lookup(va);
+  if (vma === undefined || !vma.isAnonymous || vma.flags & VM_SHARED || (vma.flags & VM_WRITE) === 0) return 0;
   const s = k.thp;
   const below = s.pmdOrder > 0 ? (1 << s.pmdOrder) - 1 : 0;
   if ((s.enabledOrders((vma.flags & VM_HUGEPAGE) !== 0) & below & s.anonOrders) !== 0) return 0;
-  const b = k.backend;
   const ps = k.pageSize;
-  const table = slot.table;
   const entries = k.geometry.tables[k.geometry.tables.length - 1]!.entries;
   const last = Math.min(end, vma.end);
   let n = 0;

@@ -1,4 +1,5 @@
 import { PG_active, PG_lru, PG_swapbacked, PG_unevictable } from "../phys/page-flags";
+import type { MemSection } from "../phys/memmap";
 import type { PhysMem } from "../phys/phys";
 import { NS } from "../stats/counters";
 import { ModelBug } from "../util/errors";
@@ -109,23 +110,10 @@ export class Lru {
     const s = id === 0 ? f.section(head) : undefined;
     const i = head & f.memmap.pbMask;
     const flags = s !== undefined ? s.flags[i]! : f.large.flags[id - 1]!;
-    if (flags & PG_lru) throw new ModelBug(`folio ${head} is already on an LRU list`);
     const v = this.lruvecOf(head);
     const lru = listOfFlags(flags);
-    const h = v.head[lru]!;
-    if (s !== undefined) {
-      s.next[i] = h;
-      s.prev[i] = -1;
-      s.flags[i] = flags | PG_lru;
-    } else {
-      f.large.lruNext[id - 1] = h;
-      f.large.lruPrev[id - 1] = -1;
-      f.large.flags[id - 1] = flags | PG_lru;
-    }
-    if (h >= 0) this.setPrev(h, head);
-    else v.tail[lru] = head;
-    v.head[lru] = head;
-    this.account(v, lru, s !== undefined ? 1 : (1 << f.large.order[id - 1]!), 1);
+    this.linkAtHead(v, lru, head, id, s, i, flags);
+    this.account(v, lru, s !== undefined ? 1 : 1 << f.large.order[id - 1]!, 1);
   }
 
   /**
@@ -137,22 +125,32 @@ export class Lru {
     const f = this.f;
     const mask = f.memmap.pbMask;
     const v = this.lruvecs[nid]!;
-    let h = v.head[lru]!;
     for (let j = 0; j < n; j++) {
       const pfn = pfns[j]!;
       const s = f.section(pfn);
       const i = pfn & mask;
-      if (s.flags[i]! & PG_lru) throw new ModelBug(`folio ${pfn} is already on an LRU list`);
-      s.next[i] = h;
-      s.prev[i] = -1;
-      s.flags[i]! |= PG_lru;
-      if (h >= 0) this.setPrev(h, pfn);
-      else v.tail[lru] = pfn;
-      h = pfn;
+      this.linkAtHead(v, lru, pfn, 0, s, i, s.flags[i]!);
     }
-    v.head[lru] = h;
     v.nrFolios[lru]! += n;
     this.phys.nodeStats(nid)[LRU_STAT[lru]!]! += n;
+  }
+
+  /** Link the folio at `head` (order 0 with its section `s` and index `i`, or large row `id`) at the head of `lru`, setting PG_lru. */
+  private linkAtHead(v: Lruvec, lru: number, head: number, id: number, s: MemSection | undefined, i: number, flags: number): void {
+    if (flags & PG_lru) throw new ModelBug(`folio ${head} is already on an LRU list`);
+    const h = v.head[lru]!;
+    if (s !== undefined) {
+      s.next[i] = h;
+      s.prev[i] = -1;
+      s.flags[i] = flags | PG_lru;
+    } else {
+      this.f.large.lruNext[id - 1] = h;
+      this.f.large.lruPrev[id - 1] = -1;
+      this.f.large.flags[id - 1] = flags | PG_lru;
+    }
+    if (h >= 0) this.setPrev(h, head);
+    else v.tail[lru] = head;
+    v.head[lru] = head;
   }
 
   /** lruvec_add_folio_tail: onto the tail (pages the kernel wants reclaimed soon, e.g. MADV_PAGEOUT leftovers). */
@@ -198,7 +196,7 @@ export class Lru {
     else v.head[lru] = n;
     if (n >= 0) this.setPrev(n, p);
     else v.tail[lru] = p;
-    this.account(v, lru, s !== undefined ? 1 : (1 << f.large.order[id - 1]!), -1);
+    this.account(v, lru, s !== undefined ? 1 : 1 << f.large.order[id - 1]!, -1);
   }
 
 

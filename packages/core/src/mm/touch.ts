@@ -69,8 +69,7 @@ export function touchRange(k: Kernel, mm: Mm, start: number, len: number, write:
         break;
       }
       if (write && tries === 0 && st === WALK_OK) {
-        const vma = mm.vmas.lookup(va);
-        const n = vma === undefined ? 0 : anonWriteRun(k, mm, vma, va, end, slot, seed);
+        const n = anonWriteRun(k, mm, va, end, slot, seed);
         if (n > 0) {
           res.faults += n;
           res.pages += n;

@@ -6,12 +6,10 @@ import type { PhysMem } from "../phys/phys";
 import { NS } from "../stats/counters";
 import { ModelBug } from "../util/errors";
 import { Lock } from "../util/locks";
-import { TableIndex, TableStorage } from "./table-index";
+import { TableMap } from "./table-map";
 
 /** What the model knows about one page-table (or fragment) in use. */
 export interface TableInfo {
-  /** Its physical address. */
-  readonly pa: number;
   readonly level: Level;
   /** The mm the table belongs to (0: none, e.g. a kernel or test table). */
   readonly mm: number;
@@ -33,8 +31,8 @@ export interface TableInfo {
  */
 export class PageTables implements TableStore {
   /** Entries of the tables written to so far (a table in `info` without storage reads as all none). */
-  private readonly storage: TableStorage;
-  readonly info: TableIndex;
+  private readonly storage: TableMap<Uint32Array>;
+  readonly info: TableMap<TableInfo>;
   /** Deposit stacks (pgtable_trans_huge_deposit) keyed by the physical address of the table holding the huge entry. */
   private readonly deposits = new Map<number, number[]>();
   /**
@@ -53,8 +51,8 @@ export class PageTables implements TableStore {
   ) {
     this.pageSize = phys.pageSize;
     const unit = Math.min(...backend.geometry.tables.map((t) => t.tableBytes));
-    this.info = new TableIndex(unit);
-    this.storage = new TableStorage(unit);
+    this.info = new TableMap(unit);
+    this.storage = new TableMap(unit);
   }
 
   private tableBytes(level: Level): number {
@@ -72,7 +70,7 @@ export class PageTables implements TableStore {
       if (pfn < 0) return -1;
       this.markTablePages(pfn, 2 ** order, mm);
       const pa = pfn * this.pageSize;
-      this.info.set({ pa, level, mm, pfn, deposited: false });
+      this.info.set(pa, { level, mm, pfn, deposited: false });
       return pa;
     }
     const key = `${mm}:${bytes}`;
@@ -88,7 +86,7 @@ export class PageTables implements TableStore {
     const pa = frag.pfn * this.pageSize + frag.next;
     frag.next += bytes;
     if (frag.next >= this.pageSize) this.fragPages.delete(key);
-    this.info.set({ pa, level, mm, pfn: frag.pfn, deposited: false });
+    this.info.set(pa, { level, mm, pfn: frag.pfn, deposited: false });
     return pa;
   }
 
@@ -110,20 +108,13 @@ export class PageTables implements TableStore {
       return true;
     }
     const got = this.phys.allocPagesBulk(n, gfp, nid, out);
-    const mask = this.phys.memmap.pbMask;
     for (let i = start; i < out.length; i++) {
       const pfn = out[i]!;
-      const s = this.folios.section(pfn);
-      const j = pfn & mask;
-      s.flags[j] = PG_allocated | PGTY_table;
-      s.refcount[j] = 1;
-      s.mapping[j] = mm;
+      this.markTablePages(pfn, 1, mm);
       const pa = pfn * this.pageSize;
-      this.info.set({ pa, level, mm, pfn, deposited: false });
+      this.info.set(pa, { level, mm, pfn, deposited: false });
       out[i] = pa;
     }
-    // The bulk came from one zone.
-    if (out.length > start) this.phys.nodeStats(this.phys.nidOf(out[start]! / this.pageSize))[NS.nr_page_table_pages]! += out.length - start;
     if (got === n) return true;
     for (const pa of out.splice(start)) this.free(pa);
     return false;

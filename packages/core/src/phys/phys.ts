@@ -234,8 +234,13 @@ export class PhysMem {
    * zone stays above it even after the refills the run may take.
    */
   canAllocBulk(n: number, gfp: number, nid: number): boolean {
+    return this.bulkZone(n, gfp, nid) !== undefined;
+  }
+
+  /** The preferred zone when a bulk of `n` can come from it (canAllocBulk), else undefined. */
+  private bulkZone(n: number, gfp: number, nid: number): Zone | undefined {
     const z = this.zonelist(nid, gfp)[0];
-    return z !== undefined && z.freePages - n - z.pcp.batch > z.wmarkLow;
+    return z !== undefined && z.freePages - n - z.pcp.batch > z.wmarkLow ? z : undefined;
   }
 
   /**
@@ -247,9 +252,8 @@ export class PhysMem {
    * first failure, as those calls would).
    */
   allocPagesBulk(n: number, gfp: number, nid: number, out: number[]): number {
-    const mt = gfpMigratetype(gfp);
-    const z = this.zonelist(nid, gfp)[0];
-    if (z === undefined || !this.canAllocBulk(n, gfp, nid)) {
+    const z = this.bulkZone(n, gfp, nid);
+    if (z === undefined) {
       for (let i = 0; i < n; i++) {
         const pfn = this.allocPages(0, gfp, nid);
         if (pfn < 0) return i;
@@ -257,6 +261,7 @@ export class PhysMem {
       }
       return n;
     }
+    const mt = gfpMigratetype(gfp);
     for (let i = 0; i < n; i++) out.push(this.rmqueue(z, 0, mt));
     this.events[z.name === "Movable" ? EV.pgalloc_movable : EV.pgalloc_normal]! += n;
     z.allocatedPages += n;

@@ -18,7 +18,8 @@ import {
   type EntryKind,
   type Level,
   type WalkAccess,
-  type WalkFault,
+  type HardwareFault,
+  type HardwareTranslation,
 } from "@hugemm/arch";
 import type { Kernel } from "../kernel/kernel";
 import { LRU_NAMES } from "../folio/lru";
@@ -76,22 +77,10 @@ export interface WalkSoftleaf {
   readonly swap: { readonly count: number; readonly cached: number } | null;
 }
 
-/** The MMU's view (the backend's walk for a user load, or the access given). */
+/** The MMU's view (the backend's walk for a user load, or the access given), without the address and the steps. */
 export type WalkHardware =
-  | {
-      readonly ok: true;
-      readonly pa: number;
-      readonly level: Level;
-      readonly pageSize: number;
-      readonly tlbSize: number;
-      readonly read: boolean;
-      readonly write: boolean;
-      readonly exec: boolean;
-      readonly user: boolean;
-      readonly young: boolean;
-      readonly dirty: boolean;
-    }
-  | { readonly ok: false; readonly fault: WalkFault; readonly level: Level; readonly reason: string };
+  | Omit<HardwareTranslation, "va" | "setsYoung" | "setsDirty" | "steps">
+  | Omit<HardwareFault, "va" | "steps">;
 
 export type FolioType = "anon" | "shmem" | "file" | "zero" | "huge-zero";
 

@@ -5,13 +5,14 @@ import { splitFolio } from "../huge/folio-split";
 import type { Kernel } from "../kernel/kernel";
 import type { Mm } from "../mm/mm";
 import type { Vma } from "../mm/vma";
-import { PG_active, PG_locked, PG_lru, PG_referenced, PG_unevictable, PG_workingset } from "../phys/page-flags";
+import { PG_active, PG_lru, PG_referenced, PG_unevictable, PG_workingset } from "../phys/page-flags";
 import { Slot, WALK_LEAF, WALK_OK } from "../pgtable/walker";
 import { folioDeactivate } from "./deactivate";
 import { isolateForReclaim } from "./isolate";
 import { walkPmdRanges } from "./madvise-walk";
 import { batchBits, folioPteBatch } from "./pte-batch";
 import { reclaimPages } from "./shrink";
+import { splitPartialFolio } from "./split-partial";
 
 const R = entryRegs(1);
 const SLOT = new Slot();
@@ -104,19 +105,13 @@ function coldPteRange(k: Kernel, mm: Mm, addr: number, end: number, pageout: boo
       nr = folioPteBatch(k, table, index, page, Math.min((end - addr) / ps, head + pages - page), 0);
       young = batchBits.young;
       if (nr < pages) {
-        // Only part of it is mapped here, or in the range: split it if it is ours alone.
-        if (k.rmap.maybeMappedShared(head) || f.test(head, PG_locked)) continue;
-        k.locks.release(ptl);
-        f.ref(head);
-        const err = splitFolio(k, head, 0);
-        folioPut(k, head, 1);
-        if (mm.walker.find(addr, PTE, false, SLOT) !== WALK_OK) return;
+        const r = splitPartialFolio(k, mm, ptl, head, addr, SLOT);
+        if (r === "skipped") continue;
+        if (r === "gone") return;
         table = SLOT.table;
         index = SLOT.index;
         ptl = k.tables.ptl(SLOT.tablePa);
-        k.locks.acquire(ptl);
-        // Split: look at the same PTE again, now mapping a small folio.
-        if (err === 0) nr = 0;
+        if (r === "split") nr = 0;
         continue;
       }
     }

@@ -1,7 +1,5 @@
 import { PMD, PTE, PTE_MARKER_POISONED, SoftleafType, entryRegs, softleafTypeOf } from "@hugemm/arch";
 import { normalPage } from "../fault/wp";
-import { folioPut } from "../folio/put";
-import { splitFolio } from "../huge/folio-split";
 import { madviseFreeHugePmd } from "../huge/madvise-free";
 import type { Kernel } from "../kernel/kernel";
 import { MM_SWAPENTS } from "../mm/counters";
@@ -12,6 +10,7 @@ import { Slot, WALK_LEAF, WALK_OK } from "../pgtable/walker";
 import { folioMarkLazyfree } from "./deactivate";
 import { walkPmdRanges } from "./madvise-walk";
 import { batchBits, folioPteBatch } from "./pte-batch";
+import { splitPartialFolio } from "./split-partial";
 
 const R = entryRegs(2);
 const SLOT = new Slot();
@@ -80,20 +79,16 @@ function freePteRange(k: Kernel, mm: Mm, addr: number, end: number): void {
       young = batchBits.young;
       dirty = batchBits.dirty;
       if (nr < pages) {
-        if (k.rmap.maybeMappedShared(head) || f.test(head, PG_locked)) continue;
-        k.locks.release(ptl);
-        f.ref(head);
-        const err = splitFolio(k, head, 0);
-        folioPut(k, head, 1);
-        if (mm.walker.find(addr, PTE, false, SLOT) !== WALK_OK) {
+        const r = splitPartialFolio(k, mm, ptl, head, addr, SLOT);
+        if (r === "skipped") continue;
+        if (r === "gone") {
           mm.addRss(MM_SWAPENTS, nrSwap);
           return;
         }
         table = SLOT.table;
         index = SLOT.index;
         ptl = k.tables.ptl(SLOT.tablePa);
-        k.locks.acquire(ptl);
-        if (err === 0) nr = 0;
+        if (r === "split") nr = 0;
         continue;
       }
     }
