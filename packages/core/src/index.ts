@@ -1,6 +1,7 @@
 // The kernel object and its configuration.
 export { Kernel, type TlbStats, type CoreFlushReason } from "./kernel/kernel";
 export { resolveConfig, type KernelConfig, type ResolvedConfig } from "./kernel/config";
+export { Features, type KernelFeature, type ViolationReport } from "./kernel/feature";
 
 // Address spaces, VMAs and the system calls on them.
 export { Mm, MMF_HAS_PINNED, MMF_DISABLE_THP, MMF_DISABLE_THP_EXCEPT_ADVISED, MMF_HUGE_ZERO_FOLIO, MMF_VM_HUGEPAGE } from "./mm/mm";

@@ -2,7 +2,7 @@ import type { Kernel, Mm } from "@hugemm/core";
 import type { z } from "zod";
 import type { StepContext } from "./context";
 import type { ScopeCheck } from "./scope";
-import type { Step } from "./types";
+import type { Scenario, Step } from "./types";
 import { installBuiltins } from "./builtins";
 
 /** What running a step produced: success, or the errno/fault it ended with, and what it did in words. */
@@ -33,7 +33,11 @@ export type SettingApply = (k: Kernel, key: string, value: string) => void;
 /** Reads a family of counters; each key is appended to the source's prefix. */
 export type CounterRead = (k: Kernel, processes: ReadonlyMap<number, Mm>) => Record<string, number>;
 
+/** Installs a feature on a scenario's kernel right after it is built, before settings and steps (`k.use(...)`). */
+export type KernelSetup = (k: Kernel, scenario: Scenario) => void;
+
 const steps = new Map<string, StepDefinition>();
+const kernelSetups = new Map<string, KernelSetup>();
 const settings = new Map<string, SettingApply>();
 const counterSources = new Map<string, CounterRead>();
 let installed = false;
@@ -66,6 +70,19 @@ export function registerCounterSource(prefix: string, read: CounterRead): void {
   builtins();
   if (counterSources.has(prefix)) throw new RangeError(`counter source "${prefix}" is already registered`);
   counterSources.set(prefix, read);
+}
+
+/** Add a kernel setup (a feature package installing itself on every scenario's kernel). Names are unique. */
+export function registerKernelSetup(name: string, setup: KernelSetup): void {
+  builtins();
+  if (kernelSetups.has(name)) throw new RangeError(`kernel setup "${name}" is already registered`);
+  kernelSetups.set(name, setup);
+}
+
+/** The kernel setups, in registration order. */
+export function kernelSetupList(): [string, KernelSetup][] {
+  builtins();
+  return [...kernelSetups];
 }
 
 export function stepDefinition(name: string): StepDefinition | undefined {

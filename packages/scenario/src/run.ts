@@ -5,7 +5,7 @@ import { counters } from "./counters";
 import { ScenarioError } from "./errors";
 import { counterValue, unknownCounter } from "./expect/evaluate";
 import { validateScenario } from "./parse";
-import { stepDefinition, type StepOutcome } from "./registry";
+import { kernelSetupList, stepDefinition, type StepOutcome } from "./registry";
 import type { ScopeChecker } from "./scope";
 import { errorAt } from "./source";
 import type { Checkpoint, ExpectResult, RunResult, Scenario, Step, StepResult } from "./types";
@@ -57,7 +57,9 @@ function buildKernel(s: Scenario, opts: RunOptions, seed: number): Kernel {
   const m = s.machine;
   const cfg: KernelConfig = { backend, nodes: m.nodes, movable: m.movable, swap: m.swap, seed, check: opts.check ?? true, ...(m.memory === undefined ? {} : { memory: m.memory }) };
   try {
-    return opts.kernelFactory ? opts.kernelFactory(cfg) : new Kernel(cfg);
+    const k = opts.kernelFactory ? opts.kernelFactory(cfg) : new Kernel(cfg);
+    for (const [, setup] of kernelSetupList()) setup(k, s);
+    return k;
   } catch (e) {
     if (!(e instanceof ModelInputError)) throw e;
     const field = CONFIG_FIELDS[e.input];

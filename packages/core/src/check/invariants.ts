@@ -66,6 +66,7 @@ export function checkInvariants(k: Kernel, op: string): Violation[] {
   checkSwap(k, seen, v);
   checkCounters(k, v);
   checkConservation(k, v);
+  k.features.check(k, op, out);
   return out;
 }
 

@@ -55,6 +55,7 @@ import { ModelBug } from "../util/errors";
 import { LockTracker } from "../util/locks";
 import { Rng } from "../util/rng";
 import { resolveConfig, type KernelConfig, type ResolvedConfig } from "./config";
+import { Features, type KernelFeature } from "./feature";
 
 /** TLB invalidations the model would have issued, by reason. */
 export interface TlbStats {
@@ -137,6 +138,8 @@ export class Kernel {
   };
   readonly swap: Swap;
   readonly pagecache: PageCache;
+  /** Feature packages installed on this kernel (khugepaged, hugetlb, device memory). */
+  readonly features = new Features();
   private nextPid = 1;
   private nextMappingId = 1;
 
@@ -233,6 +236,17 @@ export class Kernel {
     return pfn;
   }
 
+  /** Install a feature package on this kernel; returns it. */
+  use<F extends KernelFeature>(feature: F): F {
+    this.features.add(feature);
+    return feature;
+  }
+
+  /** The installed feature called `name`, or undefined. */
+  feature<F extends KernelFeature>(name: string): F | undefined {
+    return this.features.get<F>(name);
+  }
+
   /** Record a TLB flush the core issues itself (munmap, mprotect, COW, reclaim, migration). */
   flushTlb(start: number, end: number, reason: CoreFlushReason): void {
     this.tlb.flushes++;
@@ -282,12 +296,14 @@ export class Kernel {
    * memory). Returns null when memory ran out, as fork's -ENOMEM.
    */
   fork(mm: Mm): Mm | null {
-    return this.op("fork", () =>
-      dupMmap(this, mm, this.hugeCopy, (child) => {
-        exitMmap(this, child, this.hugeZap, (v) => this.unlinkFileVma(v));
-        this.hugeZero.put(child);
-      }),
-    );
+    return this.op("fork", () => {
+      const child = dupMmap(this, mm, this.hugeCopy, (c) => {
+        exitMmap(this, c, this.hugeZap, (v) => this.unlinkFileVma(v));
+        this.hugeZero.put(c);
+      });
+      if (child !== null) this.features.forked(this, mm, child);
+      return child;
+    });
   }
 
   /**
@@ -402,6 +418,7 @@ export class Kernel {
   /** The process exits: its whole address space is torn down. */
   exit(mm: Mm): void {
     this.op("exit", () => {
+      this.features.exiting(this, mm);
       exitMmap(this, mm, this.hugeZap, (v) => this.unlinkFileVma(v));
       this.hugeZero.put(mm);
     });
