@@ -1,3 +1,4 @@
+import { propertyRuns } from "@hugemm/vitest-config/runs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { scenarioFromOps } from "./emit";
@@ -59,7 +60,7 @@ describe("determinism", () => {
         expect(a.violation).toBeUndefined();
         expect(a.passed).toBe(true);
       }),
-      { seed: 20260101, numRuns: 100 },
+      { seed: 20260101, numRuns: propertyRuns(60) },
     );
   });
 });

@@ -2,6 +2,7 @@ import type { ArchBackend } from "@hugemm/arch";
 import { createArm64Backend } from "@hugemm/arch-arm64";
 import { createPpc8xxBackend } from "@hugemm/arch-ppc8xx";
 import { createX86_64Backend } from "@hugemm/arch-x86-64";
+import { propertyRuns } from "@hugemm/vitest-config/runs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Kernel } from "../kernel/kernel";
@@ -130,17 +131,17 @@ function property(backend: () => ArchBackend, memory: string, seed: number, numR
         expect(digest(a.k, a.mms), `after op ${i} ${JSON.stringify(o)}`).toBe(digest(b.k, b.mms));
       });
     }),
-    { seed, numRuns },
+    { seed, numRuns: propertyRuns(numRuns) },
   );
 }
 
 describe("the batched fault and zap paths leave exactly the state of the general ones", () => {
   it("on x86-64", () => property(() => createX86_64Backend(), "64M", 11, 40));
   it("on arm64 4K (cont-pte folding of mTHP runs)", () => property(() => createArm64Backend("4k-48"), "64M", 12, 30));
-  it("on arm64 64K", () => property(() => createArm64Backend("64k-48"), "1G", 13, 10));
+  it("on arm64 64K", () => property(() => createArm64Backend("64k-48"), "1G", 13, 6));
   it("on ppc8xx 16K (no THP)", () => property(() => createPpc8xxBackend("16k"), "64M", 14, 30));
-  it("near the low watermark, where faults go one by one and reclaim between pages", () => property(() => createX86_64Backend(), "16M", 15, 30, 1, true));
-  it("on two nodes near the watermark, where a fault may fall back to the other node", () => property(() => createX86_64Backend(), "32M", 16, 30, 2, true));
+  it("near the low watermark, where faults go one by one and reclaim between pages", () => property(() => createX86_64Backend(), "16M", 15, 16, 1, true));
+  it("on two nodes near the watermark, where a fault may fall back to the other node", () => property(() => createX86_64Backend(), "32M", 16, 12, 2, true));
 
   it("touching a range leaves the state touching its pages one by one does", () => {
     const a = machine(() => createX86_64Backend(), "64M", true);

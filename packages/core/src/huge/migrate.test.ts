@@ -1,6 +1,7 @@
 import { PMD, PTE, PUD, SoftleafType, migrationDirty, migrationYoung, softleafPfn, softleafTypeOf, type ArchBackend, type Level } from "@hugemm/arch";
 import { createArm64Backend } from "@hugemm/arch-arm64";
 import { createX86_64Backend } from "@hugemm/arch-x86-64";
+import { propertyRuns } from "@hugemm/vitest-config/runs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { VM_FAULT_MIGRATION_WAIT } from "../fault/codes";
@@ -538,7 +539,7 @@ describe("held THP migrations under random operations", () => {
         k.exit(mm);
         expect(k.tables.count).toBe(0);
       }),
-      { seed: 20260701, numRuns: 25 },
+      { seed: 20260701, numRuns: propertyRuns(25) },
     );
   });
 });

@@ -1,6 +1,7 @@
 import type { ArchBackend } from "@hugemm/arch";
 import { createArm64Backend } from "@hugemm/arch-arm64";
 import { createX86_64Backend } from "@hugemm/arch-x86-64";
+import { propertyRuns } from "@hugemm/vitest-config/runs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { mixTag } from "../folio/contents";
@@ -149,7 +150,7 @@ describe.each(BACKENDS)("THP contents survive every path on %s", (_name, make) =
   it("matches the model after random sequences with huge pages of every size", () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 40 }), (ops) => run(make, ops)),
-      { seed: 4242, numRuns: 50 },
+      { seed: 4242, numRuns: propertyRuns(30) },
     );
-  }, 120_000);
+  });
 });

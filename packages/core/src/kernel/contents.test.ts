@@ -2,6 +2,7 @@ import type { ArchBackend } from "@hugemm/arch";
 import { createArm64Backend } from "@hugemm/arch-arm64";
 import { createPpc8xxBackend } from "@hugemm/arch-ppc8xx";
 import { createX86_64Backend } from "@hugemm/arch-x86-64";
+import { propertyRuns } from "@hugemm/vitest-config/runs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { mixTag } from "../folio/contents";
@@ -143,7 +144,7 @@ describe.each(BACKENDS)("contents survive every path on %s", (_name, make) => {
   it("matches the model after random fork / swap / migrate / pin / mremap sequences", () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 60 }), (ops) => run(make, ops)),
-      { seed: 20261121, numRuns: 300 },
+      { seed: 20261121, numRuns: propertyRuns(200) },
     );
   });
 });

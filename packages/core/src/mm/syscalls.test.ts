@@ -2,6 +2,7 @@ import { createArm64Backend } from "@hugemm/arch-arm64";
 import { createPpc8xxBackend } from "@hugemm/arch-ppc8xx";
 import { createX86_64Backend } from "@hugemm/arch-x86-64";
 import { PTE, entryRegs, type ArchBackend } from "@hugemm/arch";
+import { propertyRuns } from "@hugemm/vitest-config/runs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Kernel } from "../kernel/kernel";
@@ -146,22 +147,22 @@ function property(backend: () => ArchBackend, memory: string, seed: number, numR
       expect(k.tables.count).toBe(0);
       expect(k.phys.freePagesWithPcp + cached).toBe(free0);
     }),
-    { seed, numRuns },
+    { seed, numRuns: propertyRuns(numRuns) },
   );
 }
 
 describe("random mmap/munmap/mprotect/mremap/madvise sequences", () => {
   it("keep VMAs sorted and disjoint, rss equal to what is mapped, and exit returning everything (x86-64)", () => {
-    property(() => createX86_64Backend(), "64M", 20240611, 120, false);
+    property(() => createX86_64Backend(), "64M", 20240611, 80, false);
   });
 
   it("do the same on arm64 (4K pages with contiguous PTEs, and 64K pages) and on 8xx", () => {
-    property(() => createArm64Backend("4k-48"), "64M", 7, 40, false);
-    property(() => createArm64Backend("64k-48"), "1G", 8, 20, false);
-    property(() => createPpc8xxBackend("4k"), "64M", 9, 40, false);
+    property(() => createArm64Backend("4k-48"), "64M", 7, 25, false);
+    property(() => createArm64Backend("64k-48"), "1G", 8, 12, false);
+    property(() => createPpc8xxBackend("4k"), "64M", 9, 25, false);
   });
 
   it("give everything back, shared anonymous memory included, when the whole address space is unmapped", () => {
-    property(() => createX86_64Backend(), "64M", 31337, 80, true);
+    property(() => createX86_64Backend(), "64M", 31337, 50, true);
   });
 });

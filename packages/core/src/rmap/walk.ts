@@ -70,9 +70,22 @@ export function rmapWalk(k: Kernel, head: number, visit: (m: MappedAt) => boolea
  * Returns false if `visit` asked to stop.
  */
 export function pageVmaMappedWalk(k: Kernel, mm: Mm, vma: Vma, head: number, index: number, nr: number, visit: (m: MappedAt) => boolean): boolean {
+  // Reclaim walks every folio on a list: take a slot from a pool (by nesting depth, since a visitor may walk again) instead of allocating one per call.
+  const slot = (PVMW_SLOTS[pvmwDepth] ??= new Slot());
+  pvmwDepth++;
+  try {
+    return walkVma(k, mm, vma, head, index, nr, visit, slot);
+  } finally {
+    pvmwDepth--;
+  }
+}
+
+const PVMW_SLOTS: Slot[] = [];
+let pvmwDepth = 0;
+
+function walkVma(k: Kernel, mm: Mm, vma: Vma, head: number, index: number, nr: number, visit: (m: MappedAt) => boolean, slot: Slot): boolean {
   const ps = k.pageSize;
   const b = k.backend;
-  const slot = new Slot();
   for (let i = 0; i < nr; ) {
     const addr = vma.addressOf((index + i) >>> 0, ps);
     if (addr < 0 || addr < vma.start) {

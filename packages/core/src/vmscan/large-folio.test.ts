@@ -1,6 +1,7 @@
 import { PTE, entryRegs, type ArchBackend } from "@hugemm/arch";
 import { createArm64Backend } from "@hugemm/arch-arm64";
 import { createX86_64Backend } from "@hugemm/arch-x86-64";
+import { propertyRuns } from "@hugemm/vitest-config/runs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { mixTag } from "../folio/contents";
@@ -153,14 +154,14 @@ describe("large folios through reclaim, swap and madvise in any order", () => {
   it("on x86-64: contents survive and every invariant holds", () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 20 }), (ops) => run(() => createX86_64Backend(), ops)),
-      { seed: 20260311, numRuns: 100 },
+      { seed: 20260311, numRuns: propertyRuns(60) },
     );
   }, 120_000);
 
   it("on arm64 4K: contents survive and every invariant holds", () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 20 }), (ops) => run(() => createArm64Backend("4k-48"), ops)),
-      { seed: 7, numRuns: 40 },
+      { seed: 7, numRuns: propertyRuns(40) },
     );
   }, 120_000);
 });
