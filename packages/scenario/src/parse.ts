@@ -96,6 +96,11 @@ export function parseScenario(text: string, file: string): Scenario {
   } catch (e) {
     throw errorAt(map, file, ["machine", "arch"], (e as Error).message);
   }
+  for (const [name, f] of Object.entries(top.files ?? {})) {
+    if (f.shmem === true && f.seed !== undefined) {
+      throw errorAt(map, file, ["files", name, "seed"], "a seed gives a regular file's blocks: expected none on a shmem file, which starts zero-filled as a new shmem/memfd file does");
+    }
+  }
   const steps = top.steps.map((raw, i) => readStep(raw, i, map, file));
   const machine = { arch, nodes: m.nodes ?? 1, movable: m.movable ?? 0, swap: m.swap ?? 0, ...(m.memory === undefined ? {} : { memory: m.memory }) };
   const s: Scenario = {

@@ -427,6 +427,7 @@ export class Kernel {
   /** A regular file of `size` bytes (its blocks hold a pattern derived from `seed`), or a shmem/tmpfs file. */
   createFile(name: string, size: number | string, opts: { shmem?: boolean; seed?: number } = {}): AddressSpace {
     const bytes = parseSize("file size", size);
+    if (opts.shmem === true && opts.seed !== undefined) throw new ModelInputError("file seed", opts.seed, "no seed for a shmem file: a new shmem/memfd file reads as zeroes");
     const as = new AddressSpace(this.newMappingId(), name, bytes, opts.shmem ?? false, opts.seed ?? this.rng.u32());
     this.files.set(as.id, as);
     return as;

@@ -111,7 +111,8 @@ export function evalData(ctx: StepContext, c: DataClause, path: readonly Propert
     if (c.pattern === "zero") want = 0;
     else if (c.pattern === "file") {
       const vma = mm.vmas.lookup(va);
-      want = vma?.file ? mixTag(vma.file.seed, vma.pgoff + Math.floor((va - vma.start) / ps)) : Number.NaN;
+      // A file's contents before any write: its blocks, or zeroes for a new shmem/memfd file.
+      want = vma?.file ? (vma.file.shmem ? 0 : mixTag(vma.file.seed, vma.pgoff + Math.floor((va - vma.start) / ps))) : Number.NaN;
     } else want = mixTag(c.pattern, Math.floor((va - start + written) / ps));
     if (got === want) continue;
     if (bad++ === 0) first = got === null ? `${hex(va)} is outside every mapping` : `${hex(va)} holds ${got === -1 ? "no data (poisoned)" : hex(got)}, expected ${Number.isNaN(want) ? "file contents (not a file mapping)" : hex(want)}`;
