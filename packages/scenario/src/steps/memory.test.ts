@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { parseScenario } from "../parse";
+import { runText, verdicts } from "../test-helpers";
+
+const forked = (flags: string) => `
+name: move-flags
+machine: { memory: 256M, nodes: 2 }
+settings:
+  transparent_hugepage/enabled: never
+steps:
+  - mmap: { pid: 1, as: buf, len: 64K, prot: rw, flags: private|anonymous }
+  - write: { pid: 1, at: buf, len: 64K, pattern: 1 }
+  - fork: { pid: 1, child: 2 }
+  - write: { pid: 1, at: buf, len: 16K, pattern: 2 }
+  - migrate: { pid: 1, at: buf, len: 64K, node: 1${flags} }
+  - expect:
+      - counter: pgmigrate_success
+        equals: ${flags.includes("move_all") ? 16 : 4}
+      - data: { pid: 1, at: buf, len: 16K, pattern: 2 }
+      - data: { pid: 2, at: buf, len: 64K, pattern: 1 }
+`;
+
+describe("migrate flags", () => {
+  it("move (the default) leaves the folios the child shares, -EACCES per page", () => {
+    for (const flags of ["", ", flags: move"]) {
+      const r = runText(forked(flags));
+      expect(r.steps[4]!.detail).toBe("moved 4 folios to node 1; 12 pages of shared folios -EACCES");
+      expect(verdicts(r).every(([, pass]) => pass)).toBe(true);
+    }
+  });
+
+  it("move_all moves them too", () => {
+    const r = runText(forked(", flags: move_all"));
+    expect(r.steps[4]!.detail).toBe("moved 16 folios to node 1");
+    expect(verdicts(r).every(([, pass]) => pass)).toBe(true);
+  });
+
+  it("a bad flags value is an error at the field", () => {
+    expect(() => parseScenario(forked(", flags: all"), "bad.yaml")).toThrow(
+      'bad.yaml:11:59: steps[4].migrate.flags: expected move_pages flags: move (MPOL_MF_MOVE) or move_all (MPOL_MF_MOVE_ALL), got "all"',
+    );
+  });
+});
