@@ -38,7 +38,7 @@ export { PhysMem, type PhysConfig, type AllocSlowpath, type NodeMem } from "./ph
 export { Zone, PerCpuPages, PAGE_ALLOC_COSTLY_ORDER, zoneBatchsize, type ZoneName } from "./phys/zone";
 export { Memmap, MemSection, LargeFolios, type FolioContents } from "./phys/memmap";
 export { Folios } from "./folio/folios";
-export { mixTag } from "./folio/contents";
+export { ZERO_FILL, contentTag, mixTag } from "./folio/contents";
 export * from "./folio/lru";
 export { PageTables, type TableInfo } from "./pgtable/tables";
 export { Walker, Slot, WALK_OK, WALK_NONE, WALK_ENOMEM, WALK_LEAF, WALK_SOFTLEAF, WALK_BAD, type WalkStatus } from "./pgtable/walker";

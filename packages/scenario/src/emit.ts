@@ -35,6 +35,7 @@ export function scenarioFromOps(
   top.steps = steps.map((s) => {
     let arg = s.arg ?? {};
     if (s.expectError !== undefined) arg = { ...(arg as Record<string, unknown>), expectError: s.expectError };
+    if (s.expectOk === true) arg = { ...(arg as Record<string, unknown>), expectOk: true };
     return { [s.op]: arg };
   });
   const doc = new Document(top);

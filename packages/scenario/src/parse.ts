@@ -52,7 +52,16 @@ function readStep(raw: unknown, i: number, src: SourceMap, file: string): Step {
     expectError = e;
     arg = rest;
   }
+  let expectOk = false;
+  if (arg !== null && typeof arg === "object" && !Array.isArray(arg) && "expectOk" in arg) {
+    const { expectOk: e, ...rest } = arg as Record<string, unknown>;
+    if (e !== true) throw errorAt(src, file, [...path, op, "expectOk"], expected("true (the step must succeed)", e));
+    if (expectError !== undefined) throw errorAt(src, file, [...path, op, "expectOk"], "expected either expectOk or expectError, got both");
+    expectOk = true;
+    arg = rest;
+  }
   const step: Step = { op, arg, line: pos.line, column: pos.column };
+  if (expectOk) return { ...step, expectOk: true };
   return expectError === undefined ? step : { ...step, expectError };
 }
 

@@ -172,6 +172,20 @@ export function runScenario(s: Scenario, opts: RunOptions = {}): RunResult {
         message: `${step.op} ended with ${actual}${pass ? "" : `, expected ${step.expectError}`}`,
       });
     }
+    if (step.expectOk === true) {
+      const actual = out.error ?? "success";
+      const pass = out.ok;
+      expects.push({
+        step: i,
+        line: ctx.lineOf(["expectOk"], step),
+        kind: "expectOk",
+        clause: `${step.op} expectOk: true`,
+        pass,
+        expected: "success",
+        actual,
+        message: `${step.op} ${pass ? "succeeded" : `ended with ${actual}${out.detail === undefined ? "" : ` (${out.detail})`}, expected success`}`,
+      });
+    }
   }
   ctx.index = violation === undefined ? total : violation.step;
   ctx.step = null;

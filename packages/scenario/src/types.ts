@@ -30,6 +30,8 @@ export interface Step {
   readonly column?: number;
   /** The errno or fault the step must end with (ENOMEM, EINVAL, SIGSEGV, ...). */
   readonly expectError?: string;
+  /** The step must succeed: no errno, no fault. */
+  readonly expectOk?: true;
 }
 
 export interface Scenario {
@@ -74,7 +76,7 @@ export interface ExpectResult {
   /** Index of the expect step (or of the step with expectError). */
   readonly step: number;
   readonly line: number;
-  /** counter, mapped, folios, data, invariants, or expectError. */
+  /** counter, mapped, folios, data, smaps, pagemap, pin, invariants, expectError or expectOk. */
   readonly kind: string;
   /** The clause as written, in YAML flow style. */
   readonly clause: string;
