@@ -24,6 +24,7 @@ export type { FaultHandlers } from "./fault/handle";
 export { FOLL_WRITE, FOLL_GET, FOLL_FORCE, FOLL_NOFAULT, FOLL_ANON, FOLL_LONGTERM, FOLL_REMOTE, FOLL_PIN, type GupResult, type HugeFollow, type LongtermMigrate } from "./gup/gup";
 export { MigrateReason, type MigrationJob, type NewFolio } from "./migrate/migrate";
 export { MPOL_MF_MOVE, MPOL_MF_MOVE_ALL, type MovePagesJob } from "./migrate/move-pages";
+export { CLEAR_REFS_ALL, CLEAR_REFS_ANON, CLEAR_REFS_MAPPED, CLEAR_REFS_SOFT_DIRTY, CLEAR_REFS_MM_HIWATER_RSS } from "./mm/clear-refs";
 
 // Files and reverse maps.
 export { AddressSpace } from "./file/address-space";

@@ -42,6 +42,7 @@ import { migrateLongtermUnpinnable } from "../migrate/longterm";
 import { dupMmap, type HugeCopy } from "../mm/fork";
 import { finishMigration, type MigrationJob } from "../migrate/migrate";
 import { MPOL_MF_MOVE_ALL, movePagesRange, type MovePagesJob } from "../migrate/move-pages";
+import { clearRefs } from "../mm/clear-refs";
 import { ModelInputError } from "../util/errors";
 import { newEvents, newModelEvents, newMthpStats, newNodeStats } from "../stats/counters";
 import { ThpSettings } from "../huge/settings";
@@ -66,7 +67,7 @@ export interface TlbStats {
 }
 
 /** Why the core itself flushes a range (the arch helpers report their own reasons). */
-export type CoreFlushReason = "munmap" | "mprotect" | "mremap" | "cow" | "reclaim" | "migrate" | "split";
+export type CoreFlushReason = "munmap" | "mprotect" | "mremap" | "cow" | "reclaim" | "migrate" | "split" | "clear-refs";
 
 /**
  * One modelled machine running one kernel: physical memory, the page
@@ -329,6 +330,11 @@ export class Kernel {
    */
   migrateRange(mm: Mm, start: number, len: number, nid: number, hold = false, flags = MPOL_MF_MOVE_ALL): MovePagesJob {
     return this.op("migrate", () => movePagesRange(this, mm, start, len, nid, hold, flags));
+  }
+
+  /** A write of `type` (1-5) to /proc/pid/clear_refs. */
+  clearRefs(mm: Mm, type: number): void {
+    this.op("clear-refs", () => clearRefs(this, mm, type));
   }
 
   /** Finish a held migration: returns the folios moved. */
