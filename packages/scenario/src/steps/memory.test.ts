@@ -41,3 +41,34 @@ describe("migrate flags", () => {
     );
   });
 });
+
+describe("madvise remove", () => {
+  it("punches a hole in a shmem file: both processes read zeroes there", () => {
+    const r = runText(`
+name: remove
+files:
+  shm: { size: 64K, shmem: true }
+steps:
+  - mmap: { pid: 1, as: s, len: 64K, prot: rw, flags: shared, file: shm }
+  - write: { pid: 1, at: s, len: 64K, pattern: 3 }
+  - fork: { pid: 1, child: 2 }
+  - madvise: { pid: 2, at: s+16K, len: 16K, advice: remove, expectOk: true }
+  - expect:
+      - mapped: { pid: 1, at: s+16K, level: none }
+      - data: { pid: 1, at: s+16K, len: 16K, pattern: zero }
+      - data: { pid: 1, at: s+32K, len: 32K, pattern: 3, writtenAt: s+32K }
+      - counter: nr_shmem
+        equals: 12
+  - mmap: { pid: 1, as: p, len: 64K, prot: rw, flags: private|anonymous }
+  - madvise: { pid: 1, at: p, len: 4K, advice: remove, expectError: EINVAL }
+`);
+    expect(verdicts(r).map(([kind, pass]) => [kind, pass])).toEqual([
+      ["expectOk", true],
+      ["mapped", true],
+      ["data", true],
+      ["data", true],
+      ["counter", true],
+      ["expectError", true],
+    ]);
+  });
+});
