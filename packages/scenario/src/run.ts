@@ -55,7 +55,16 @@ function buildKernel(s: Scenario, opts: RunOptions, seed: number): Kernel {
     throw opts.arch !== undefined ? new ScenarioError("--arch", 0, 0, "", msg) : errorAt(s.source, s.file, ["machine", "arch"], msg);
   }
   const m = s.machine;
-  const cfg: KernelConfig = { backend, nodes: m.nodes, movable: m.movable, swap: m.swap, seed, check: opts.check ?? true, ...(m.memory === undefined ? {} : { memory: m.memory }) };
+  const cfg: KernelConfig = {
+    backend,
+    nodes: m.nodes,
+    movable: m.movable,
+    swap: m.swap,
+    ...(m.swapKind === undefined ? {} : { swapKind: m.swapKind }),
+    seed,
+    check: opts.check ?? true,
+    ...(m.memory === undefined ? {} : { memory: m.memory }),
+  };
   try {
     const k = opts.kernelFactory ? opts.kernelFactory(cfg) : new Kernel(cfg);
     for (const [, setup] of kernelSetupList()) setup(k, s);

@@ -11,6 +11,8 @@ export interface MachineSpec {
   /** ZONE_MOVABLE per node. */
   readonly movable: number | string;
   readonly swap: number | string;
+  /** The swap device's kind: block (the default) or zram (synchronous: swap-in may skip the swap cache). */
+  readonly swapKind?: "block" | "zram";
 }
 
 /** A file declared under `files:`: a regular file of `size` bytes, or a shmem/tmpfs file. */

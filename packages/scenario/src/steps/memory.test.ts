@@ -72,3 +72,32 @@ steps:
     ]);
   });
 });
+
+describe("machine.swap kind", () => {
+  const text = (swap: string) => `
+name: zram
+machine: { memory: 256M, swap: ${swap} }
+settings:
+  transparent_hugepage/enabled: never
+steps:
+  - mmap: { pid: 1, as: buf, len: 64K, prot: rw, flags: private|anonymous }
+  - write: { pid: 1, at: buf, len: 64K, pattern: 1 }
+  - pageout: { pid: 1, at: buf, len: 64K }
+  - read: { pid: 1, at: buf, len: 64K }
+  - expect:
+      - counter: meminfo.SwapCached
+        equals: ${swap.includes("zram") ? 0 : 64}
+      - data: { pid: 1, at: buf, len: 64K, pattern: 1 }
+`;
+  it("zram skips the swap cache on swap-in; block (the default) keeps the folios cached", () => {
+    for (const swap of ["16M", "{ size: 16M, kind: block }", "{ size: 16M, kind: zram }"]) {
+      const r = runText(text(swap));
+      expect(verdicts(r).map(([, p]) => p), swap).toEqual([true, true]);
+    }
+  });
+  it("a bad kind or field is an error at it", () => {
+    expect(() => parseScenario(text("{ size: 16M, kind: ssd }"), "bad.yaml")).toThrow('bad.yaml:3:51: machine.swap.kind: expected a swap device kind: block or zram, got "ssd"');
+    expect(() => parseScenario(text("{ size: 16M, knd: zram }"), "bad.yaml")).toThrow('bad.yaml:3:45: machine.swap.knd: unknown field "knd": expected one of size, kind');
+    expect(() => parseScenario(text("true"), "bad.yaml")).toThrow('bad.yaml:3:32: machine.swap: expected a swap size such as "1G", or { size, kind } with kind block or zram, got true');
+  });
+});
