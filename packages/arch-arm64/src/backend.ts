@@ -467,6 +467,11 @@ export class Arm64Backend extends ArchBackendBase {
 
   // ---- hardware view --------------------------------------------------------------------------
 
+  /** The MMU tests PTE_VALID alone; present() also accepts PTE_PRESENT_INVALID (PROT_NONE, pmd_mkinvalid). */
+  protected override mmuValid(v: EntryReg, o: number, _level: Level): boolean {
+    return e.isValid(v, o);
+  }
+
   walk(store: TableStore, rootPa: number, va: number, access?: WalkAccess): HardwareWalk {
     return arm64Walk(this, store, rootPa, va, access);
   }

@@ -14,7 +14,7 @@ import {
   type TableStore,
   type WalkAccess,
 } from "@hugemm/arch";
-import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_EXEC, _PAGE_RO, _PAGE_SPS, _PAGE_SWP_EXCLUSIVE, HUGE_LEAF, SWP_OFFSET_BITS } from "./bits";
+import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_EXEC, _PAGE_NA, _PAGE_PRESENT, _PAGE_RO, _PAGE_SPS, _PAGE_SWP_EXCLUSIVE, HUGE_LEAF, PP_MASK, SWP_OFFSET_BITS } from "./bits";
 import { ppc8xxConfig } from "./config";
 import { describeWord } from "./describe";
 import { Ppc8xxEntryAlgebra } from "./entry-algebra";
@@ -196,6 +196,12 @@ export class Ppc8xxBackend extends Ppc8xxEntryAlgebra {
   }
 
   // ---- hardware view -------------------------------------------------------------------
+
+  /** PAGE_NONE is present with PP = _PAGE_NA: the MMU denies every data access to it. */
+  protected override mmuValid(v: EntryReg, o: number, _level: Level): boolean {
+    const w = v[o]!;
+    return (w & _PAGE_PRESENT) !== 0 && (w & PP_MASK) !== _PAGE_NA;
+  }
 
   walk(store: TableStore, rootPa: number, va: number, access: WalkAccess = {}): HardwareWalk {
     return walk8xx(this.cfg, store, rootPa, va, access, (w, pte) => describeWord(this.cfg, this.softleaf, w, 0, pte ? 0 : 1, pte));

@@ -26,6 +26,7 @@ import {
   _PAGE_ACCESSED,
   _PAGE_DIRTY,
   _PAGE_NX_HI,
+  _PAGE_PRESENT,
   _PAGE_PROTNONE,
   _PAGE_PSE,
   _PAGE_RW,
@@ -339,6 +340,11 @@ export class X86_64Backend extends ArchBackendBase {
   }
 
   // ---- hardware view -------------------------------------------------------
+
+  /** The MMU tests _PAGE_PRESENT alone; pmd_present() also accepts PSE (pmd_mkinvalid) and PROTNONE. */
+  protected override mmuValid(v: EntryReg, o: number, _level: Level): boolean {
+    return (v[o]! & _PAGE_PRESENT) !== 0;
+  }
 
   walk(store: TableStore, rootPa: number, va: number, access: WalkAccess = {}): HardwareWalk {
     return walkTables(this.geometry, store, rootPa, va, access, (v, o, level) => this.describe(v, o, level));

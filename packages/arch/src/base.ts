@@ -207,7 +207,7 @@ export abstract class ArchBackendBase implements ArchBackend {
   hwAccess(table: Uint32Array, index: number, level: Level, write: boolean): boolean {
     const s = this.scratch;
     this.readEntry(table, index, level, s, 4);
-    if (!this.present(s, 4, level) || this.protnone(s, 4, level) || (level > PTE && !this.leaf(s, 4, level))) return false;
+    if (!this.mmuValid(s, 4, level) || (level > PTE && !this.leaf(s, 4, level))) return false;
     if (write && !this.write(s, 4, level)) return false;
     const young = this.young(s, 4, level);
     if (young && (!write || this.dirty(s, 4, level))) return true;
@@ -215,6 +215,17 @@ export abstract class ArchBackendBase implements ArchBackend {
     if (write) this.mkdirty(s, 4, level);
     this.writeEntry(table, index, level, s, 4);
     return true;
+  }
+
+  /**
+   * Whether the MMU may use this leaf for a user data access at all. The
+   * kernel's present() is wider: it also holds for PROT_NONE and for a
+   * pmd_mkinvalid() entry, both of which the hardware faults on. The default
+   * suits arches whose invalid forms clear what present() tests; arches with
+   * a separate hardware valid bit override it (walk() is the reference).
+   */
+  protected mmuValid(v: EntryReg, o: number, level: Level): boolean {
+    return this.present(v, o, level) && !this.protnone(v, o, level);
   }
 
   // ---- huge entries: single-slot sizes are plain entries ----------------------

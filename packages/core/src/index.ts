@@ -1,6 +1,6 @@
 // The kernel object and its configuration.
 export { Kernel, type TlbStats, type CoreFlushReason } from "./kernel/kernel";
-export { resolveConfig, type KernelConfig, type ResolvedConfig } from "./kernel/config";
+export { resolveConfig, type KernelConfig, type ResolvedConfig, type SwapKind } from "./kernel/config";
 export { Features, type KernelFeature, type ViolationReport } from "./kernel/feature";
 
 // Address spaces, VMAs and the system calls on them.
@@ -23,6 +23,8 @@ export * from "./fault/codes";
 export type { FaultHandlers } from "./fault/handle";
 export { FOLL_WRITE, FOLL_GET, FOLL_FORCE, FOLL_NOFAULT, FOLL_ANON, FOLL_LONGTERM, FOLL_REMOTE, FOLL_PIN, type GupResult, type HugeFollow, type LongtermMigrate } from "./gup/gup";
 export { MigrateReason, type MigrationJob, type NewFolio } from "./migrate/migrate";
+export { MPOL_MF_MOVE, MPOL_MF_MOVE_ALL, type MovePagesJob } from "./migrate/move-pages";
+export { CLEAR_REFS_ALL, CLEAR_REFS_ANON, CLEAR_REFS_MAPPED, CLEAR_REFS_SOFT_DIRTY, CLEAR_REFS_MM_HIWATER_RSS } from "./mm/clear-refs";
 
 // Files and reverse maps.
 export { AddressSpace } from "./file/address-space";
@@ -37,7 +39,7 @@ export { PhysMem, type PhysConfig, type AllocSlowpath, type NodeMem } from "./ph
 export { Zone, PerCpuPages, PAGE_ALLOC_COSTLY_ORDER, zoneBatchsize, type ZoneName } from "./phys/zone";
 export { Memmap, MemSection, LargeFolios, type FolioContents } from "./phys/memmap";
 export { Folios } from "./folio/folios";
-export { mixTag } from "./folio/contents";
+export { ZERO_FILL, contentTag, mixTag } from "./folio/contents";
 export * from "./folio/lru";
 export { PageTables, type TableInfo } from "./pgtable/tables";
 export { Walker, Slot, WALK_OK, WALK_NONE, WALK_ENOMEM, WALK_LEAF, WALK_SOFTLEAF, WALK_BAD, type WalkStatus } from "./pgtable/walker";

@@ -1,5 +1,5 @@
 import { ModelInputError, Rng, parseSize, type AddressSpace, type GupResult, type Kernel, type MigrationJob, type Mm } from "@hugemm/core";
-import { addressExpr } from "./address";
+import { addressExpr, resolveAddressExpr } from "./address";
 import type { ScenarioError } from "./errors";
 import { settingFor, settingPrefixes } from "./registry";
 import { errorAt, locate } from "./source";
@@ -8,6 +8,8 @@ import type { ExpectResult, Scenario, Step } from "./types";
 /** A pin held by a `pin` step until its `unpin`. */
 export interface HeldPin {
   readonly pid: number;
+  /** The first pinned page's address. */
+  readonly start: number;
   readonly res: GupResult;
   readonly flags: number;
   readonly write: boolean;
@@ -135,7 +137,7 @@ export class StepContext {
       if ("failed" in b) throw this.error(field, `name "${e.base}" has no address in process ${pid}: ${b.failed}`);
       base = b.addr;
     }
-    const a = base + e.offset;
+    const a = resolveAddressExpr(e, base);
     if (!Number.isSafeInteger(a) || a < 0) throw this.error(field, `address ${String(v)} is ${a}: expected a non-negative address`);
     return a;
   }

@@ -27,7 +27,7 @@ export function scenarioFromOps(
   if (machine.memory !== undefined) m.memory = machine.memory;
   m.nodes = machine.nodes;
   m.movable = machine.movable;
-  m.swap = machine.swap;
+  m.swap = machine.swapKind === undefined ? machine.swap : { size: machine.swap, kind: machine.swapKind };
   top.machine = m;
   if (extras.seed !== undefined) top.seed = extras.seed;
   if (pairs.length > 0) top.settings = Object.fromEntries(pairs);
@@ -35,6 +35,7 @@ export function scenarioFromOps(
   top.steps = steps.map((s) => {
     let arg = s.arg ?? {};
     if (s.expectError !== undefined) arg = { ...(arg as Record<string, unknown>), expectError: s.expectError };
+    if (s.expectOk === true) arg = { ...(arg as Record<string, unknown>), expectOk: true };
     return { [s.op]: arg };
   });
   const doc = new Document(top);

@@ -42,7 +42,7 @@ describe("parse errors name the file, line, column and field", () => {
     );
     expect(parseError("name: x\nstep: []\n")).toBe('bad.yaml:2:1: step: unknown field "step": expected one of name, description, machine, seed, settings, files, steps');
     expect(parseError("name: x\nsteps:\n  - expect:\n    - mapped: { pid: 1, at: 0, levl: pmd }\n")).toBe(
-      'bad.yaml:4:32: steps[0].expect[0].mapped.levl: unknown field "levl": expected one of pid, at, level',
+      'bad.yaml:4:32: steps[0].expect[0].mapped.levl: unknown field "levl": expected one of pid, at, level, entry',
     );
     expect(parseError('{"name": "x", "steps": [{"mmap": {"pid": 1, "len": "8M", "prot": "rw", "flags": "private", "foo": 1}}]}')).toBe(
       'bad.yaml:1:92: steps[0].mmap.foo: unknown field "foo": expected one of pid, as, addr, len, prot, flags, file, offset',
@@ -72,7 +72,7 @@ describe("parse errors name the file, line, column and field", () => {
 
   it("an unknown step, listing the steps and the closest", () => {
     expect(parseError("name: x\nsteps:\n  - mmapp: { pid: 1 }\n")).toBe(
-      'bad.yaml:3:5: steps[0].mmapp: unknown step "mmapp": expected one of checkpoint, compact, exit, expect, fork, kswapd, madvise, migrate, migrate_finish, mmap, mprotect, mremap, munmap, pageout, pin, pressure, read, set, shrink, spawn, split, unpin, write; did you mean mmap?',
+      'bad.yaml:3:5: steps[0].mmapp: unknown step "mmapp": expected one of checkpoint, clear_refs, compact, exit, expect, fork, kswapd, madvise, migrate, migrate_finish, mmap, mprotect, mremap, munmap, pageout, pin, pressure, read, set, shrink, spawn, split, unpin, write; did you mean mmap?',
     );
     expect(parseError("name: x\nsteps:\n  - mmap: { pid: 1 }\n    read: {}\n")).toBe("bad.yaml:3:5: steps[0]: expected a step: a map with one key naming it, got a map with 2 keys (mmap, read)");
     expect(parseError("name: x\nsteps:\n  - mmap\n")).toBe('bad.yaml:3:5: steps[0]: expected a step: a map with one key naming it, such as { mmap: {...} }, got "mmap"');
@@ -96,7 +96,7 @@ describe("parse errors name the file, line, column and field", () => {
       'bad.yaml:3:36: steps[0].mmap.prot: expected a protection: one of none, r, w, x, rw, rx, wx, rwx, or a list of read, write, exec, got "rwz"',
     );
     expect(parseError("name: x\nsteps:\n  - read: { pid: 1, at: 'buf*2', len: 4K }\n")).toBe(
-      'bad.yaml:3:25: steps[0].read.at: expected an address: a number, a hex string such as "0x40000000", or a name bound by mmap with an optional +/- size ("buf+2M"), got "buf*2"',
+      'bad.yaml:3:25: steps[0].read.at: expected an address: a number, a hex string such as "0x40000000", a name bound by mmap with an optional +/- size ("buf+2M"), or one aligned up or down to a power of two ("align(buf, 2M)", "align_down(buf+1M, 2M)"), got "buf*2"',
     );
     expect(parseError("name: x\nsteps:\n  - expect:\n    - folios: { pid: 1, at: 0, len: 4K, census: { big: 1 } }\n")).toBe(
       'bad.yaml:4:56: steps[0].expect[0].folios.census.big: expected a folio size such as "4K", "64K", "2M" or "1G", got "big"',
@@ -131,7 +131,7 @@ describe("parse errors name the file, line, column and field", () => {
       "bad.yaml:4:7: steps[0].expect[0]: expected exactly one of equals, atLeast, atMost, greaterThan, lessThan, got 2",
     );
     expect(parseError("name: x\nsteps:\n  - expect:\n    - countr: pgfault\n")).toBe(
-      "bad.yaml:4:7: steps[0].expect[0]: expected an expect clause: a map with one of counter, mapped, folios, data, invariants, got a map",
+      "bad.yaml:4:7: steps[0].expect[0]: expected an expect clause: a map with one of counter, mapped, folios, data, invariants, smaps, pagemap, pin, got a map",
     );
     expect(parseError("name: x\nsteps:\n  - read: { pid: 1, at: 0, len: 4K, expectError: EWHAT }\n")).toBe(
       'bad.yaml:3:50: steps[0].read.expectError: expected an errno or fault name (EPERM, EINTR, EBADF, EAGAIN, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST, ENODEV, EINVAL, ETXTBSY, EOVERFLOW, EOPNOTSUPP, EHWPOISON, SIGSEGV, SIGBUS, HWPOISON, OOM, MIGRATION_WAIT), got "EWHAT"',

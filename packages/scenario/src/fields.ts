@@ -61,7 +61,7 @@ export const text = leaf<string>("a string", (v) => typeof v === "string");
 export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const bindName = leaf<string>("a name of letters, digits and _ (not starting with a digit)", (v) => typeof v === "string" && NAME_RE.test(v));
 /** An address: a number, "0x..." or a name with an optional +/- size ("buf+2M"). */
-export const address = leaf<number | string>('an address: a number, a hex string such as "0x40000000", or a name bound by mmap with an optional +/- size ("buf+2M")', (v) => {
+export const address = leaf<number | string>('an address: a number, a hex string such as "0x40000000", a name bound by mmap with an optional +/- size ("buf+2M"), or one aligned up or down to a power of two ("align(buf, 2M)", "align_down(buf+1M, 2M)")', (v) => {
   if (typeof v === "number") return isUint(v);
   return typeof v === "string" && parseAddressExpr(v) !== null;
 });

@@ -61,11 +61,11 @@ export function flagBits(table: Readonly<Record<string, number>>, v: string | st
 
 /**
  * madvise advice by lower-case MADV name. Left out: the advice the model does
- * not provide (remove, KSM's mergeable/unmergeable, memory-failure and
+ * not provide (KSM's mergeable/unmergeable, memory-failure and
  * guard-page advice).
  */
 export const ADVICE: Readonly<Record<string, number>> = Object.fromEntries(
   Object.entries(MADV)
-    .filter(([n]) => !["REMOVE", "MERGEABLE", "UNMERGEABLE"].includes(n))
+    .filter(([n]) => !["MERGEABLE", "UNMERGEABLE"].includes(n))
     .map(([n, v]) => [n.toLowerCase(), v]),
 );

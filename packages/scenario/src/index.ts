@@ -4,7 +4,7 @@ export { parseScenario, loadScenario, validateScenario, EXPECTABLE_ERRORS } from
 export { ScenarioError, formatScenarioError } from "./errors";
 export type { SourceMap, SourcePos } from "./source";
 export { parseArchSpec } from "./arch";
-export { parseAddressExpr, type AddressExpr } from "./address";
+export { parseAddressExpr, resolveAddressExpr, type AddressExpr } from "./address";
 
 // Running and reporting.
 export { runScenario, type RunOptions, type CheckpointState } from "./run";

@@ -74,7 +74,7 @@ describe("parseScenario", () => {
       "mmap", "madvise", "write", "read", "mmap", "read", "mmap", "write", "checkpoint", "fork", "write", "spawn", "mmap", "mprotect",
       "mremap", "pin", "migrate", "unpin", "pageout", "pressure", "kswapd", "compact", "split", "shrink", "set", "munmap", "exit", "expect",
     ]);
-    expect(s.files).toEqual({ data: { size: "64K" }, tmp: { size: "64K", shmem: true, seed: 5 } });
+    expect(s.files).toEqual({ data: { size: "64K" }, tmp: { size: "64K", shmem: true } });
     expect(s.machine).toEqual({ arch: "x86-64", memory: "256M", nodes: 2, movable: 0, swap: "64M" });
   });
 

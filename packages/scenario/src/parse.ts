@@ -3,9 +3,9 @@ import { ERRNO } from "@hugemm/core";
 import type { z } from "zod";
 import { parseArchSpec } from "./arch";
 import { ScenarioError } from "./errors";
-import { expected } from "./fields";
+import { expected, size } from "./fields";
 import { stepDefinition, stepNames } from "./registry";
-import { scenarioSchema } from "./schema";
+import { scenarioSchema, swapDevice } from "./schema";
 import { ScopeChecker } from "./scope";
 import { errorAt, locate, parseSource, type SourceMap } from "./source";
 import { settingText } from "./steps/control";
@@ -52,7 +52,16 @@ function readStep(raw: unknown, i: number, src: SourceMap, file: string): Step {
     expectError = e;
     arg = rest;
   }
+  let expectOk = false;
+  if (arg !== null && typeof arg === "object" && !Array.isArray(arg) && "expectOk" in arg) {
+    const { expectOk: e, ...rest } = arg as Record<string, unknown>;
+    if (e !== true) throw errorAt(src, file, [...path, op, "expectOk"], expected("true (the step must succeed)", e));
+    if (expectError !== undefined) throw errorAt(src, file, [...path, op, "expectOk"], "expected either expectOk or expectError, got both");
+    expectOk = true;
+    arg = rest;
+  }
   const step: Step = { op, arg, line: pos.line, column: pos.column };
+  if (expectOk) return { ...step, expectOk: true };
   return expectError === undefined ? step : { ...step, expectError };
 }
 
@@ -83,6 +92,19 @@ export function validateScenario(s: Scenario): ScopeChecker {
   return scope;
 }
 
+/** `machine.swap`: a size, or { size, kind }. */
+function readSwap(v: unknown, map: SourceMap, file: string): { swap: number | string; swapKind?: "block" | "zram" } {
+  if (v === undefined) return { swap: 0 };
+  if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+    const r = swapDevice.safeParse(v);
+    if (!r.success) throw issueError(map, file, ["machine", "swap"], pickIssue(r.error.issues));
+    return r.data.kind === undefined ? { swap: r.data.size } : { swap: r.data.size, swapKind: r.data.kind };
+  }
+  const r = size.safeParse(v);
+  if (!r.success) throw errorAt(map, file, ["machine", "swap"], expected('a swap size such as "1G", or { size, kind } with kind block or zram', v));
+  return { swap: r.data };
+}
+
 /** Parse a scenario from YAML or JSON text; `file` names it in errors. */
 export function parseScenario(text: string, file: string): Scenario {
   const { value, map } = parseSource(text, file);
@@ -96,8 +118,14 @@ export function parseScenario(text: string, file: string): Scenario {
   } catch (e) {
     throw errorAt(map, file, ["machine", "arch"], (e as Error).message);
   }
+  for (const [name, f] of Object.entries(top.files ?? {})) {
+    if (f.shmem === true && f.seed !== undefined) {
+      throw errorAt(map, file, ["files", name, "seed"], "a seed gives a regular file's blocks: expected none on a shmem file, which starts zero-filled as a new shmem/memfd file does");
+    }
+  }
   const steps = top.steps.map((raw, i) => readStep(raw, i, map, file));
-  const machine = { arch, nodes: m.nodes ?? 1, movable: m.movable ?? 0, swap: m.swap ?? 0, ...(m.memory === undefined ? {} : { memory: m.memory }) };
+  const swap = readSwap(m.swap, map, file);
+  const machine = { arch, nodes: m.nodes ?? 1, movable: m.movable ?? 0, ...swap, ...(m.memory === undefined ? {} : { memory: m.memory }) };
   const s: Scenario = {
     name: top.name,
     ...(top.description === undefined ? {} : { description: top.description }),

@@ -55,7 +55,16 @@ function buildKernel(s: Scenario, opts: RunOptions, seed: number): Kernel {
     throw opts.arch !== undefined ? new ScenarioError("--arch", 0, 0, "", msg) : errorAt(s.source, s.file, ["machine", "arch"], msg);
   }
   const m = s.machine;
-  const cfg: KernelConfig = { backend, nodes: m.nodes, movable: m.movable, swap: m.swap, seed, check: opts.check ?? true, ...(m.memory === undefined ? {} : { memory: m.memory }) };
+  const cfg: KernelConfig = {
+    backend,
+    nodes: m.nodes,
+    movable: m.movable,
+    swap: m.swap,
+    ...(m.swapKind === undefined ? {} : { swapKind: m.swapKind }),
+    seed,
+    check: opts.check ?? true,
+    ...(m.memory === undefined ? {} : { memory: m.memory }),
+  };
   try {
     const k = opts.kernelFactory ? opts.kernelFactory(cfg) : new Kernel(cfg);
     for (const [, setup] of kernelSetupList()) setup(k, s);
@@ -170,6 +179,20 @@ export function runScenario(s: Scenario, opts: RunOptions = {}): RunResult {
         expected: step.expectError,
         actual,
         message: `${step.op} ended with ${actual}${pass ? "" : `, expected ${step.expectError}`}`,
+      });
+    }
+    if (step.expectOk === true) {
+      const actual = out.error ?? "success";
+      const pass = out.ok;
+      expects.push({
+        step: i,
+        line: ctx.lineOf(["expectOk"], step),
+        kind: "expectOk",
+        clause: `${step.op} expectOk: true`,
+        pass,
+        expected: "success",
+        actual,
+        message: `${step.op} ${pass ? "succeeded" : `ended with ${actual}${out.detail === undefined ? "" : ` (${out.detail})`}, expected success`}`,
       });
     }
   }

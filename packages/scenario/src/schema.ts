@@ -1,6 +1,9 @@
 import { z } from "zod";
-import { bool, leaf, obj, pattern, size, text } from "./fields";
+import { bool, leaf, obj, oneOf, pattern, size, text } from "./fields";
 import { settingsMap } from "./steps/control";
+
+/** `machine.swap` as a map: the device's size and kind (zram is SWP_SYNCHRONOUS_IO). */
+export const swapDevice = obj({ size, kind: oneOf(["block", "zram"] as const, "a swap device kind: block or zram").optional() });
 
 /** The top level of a scenario file. Steps are checked one by one against their own schemas afterwards. */
 export const scenarioSchema = obj({
@@ -11,7 +14,8 @@ export const scenarioSchema = obj({
     memory: size.optional(),
     nodes: leaf<number>("a number of NUMA nodes (a whole number from 1)", (v) => typeof v === "number" && Number.isSafeInteger(v) && v >= 1).optional(),
     movable: size.optional(),
-    swap: size.optional(),
+    // A size, or { size, kind }: checked by parseScenario, which names the field that is wrong.
+    swap: z.unknown().optional(),
   }).optional(),
   seed: leaf<number>("a seed (a whole number)", (v) => typeof v === "number" && Number.isSafeInteger(v)).optional(),
   settings: settingsMap.optional(),

@@ -11,6 +11,8 @@ export interface MachineSpec {
   /** ZONE_MOVABLE per node. */
   readonly movable: number | string;
   readonly swap: number | string;
+  /** The swap device's kind: block (the default) or zram (synchronous: swap-in may skip the swap cache). */
+  readonly swapKind?: "block" | "zram";
 }
 
 /** A file declared under `files:`: a regular file of `size` bytes, or a shmem/tmpfs file. */
@@ -30,6 +32,8 @@ export interface Step {
   readonly column?: number;
   /** The errno or fault the step must end with (ENOMEM, EINVAL, SIGSEGV, ...). */
   readonly expectError?: string;
+  /** The step must succeed: no errno, no fault. */
+  readonly expectOk?: true;
 }
 
 export interface Scenario {
@@ -74,7 +78,7 @@ export interface ExpectResult {
   /** Index of the expect step (or of the step with expectError). */
   readonly step: number;
   readonly line: number;
-  /** counter, mapped, folios, data, invariants, or expectError. */
+  /** counter, mapped, folios, data, smaps, pagemap, pin, invariants, expectError or expectOk. */
   readonly kind: string;
   /** The clause as written, in YAML flow style. */
   readonly clause: string;

@@ -1,5 +1,5 @@
 import { ModelInputError, formatWalk, walkAddress } from "@hugemm/core";
-import { parseAddressExpr, type RunResult } from "@hugemm/scenario";
+import { parseAddressExpr, resolveAddressExpr, type RunResult } from "@hugemm/scenario";
 import { flag, str } from "../cli/args";
 import type { Command } from "../cli/command";
 import { EXIT_FAILED, EXIT_OK, UsageError } from "../cli/errors";
@@ -21,7 +21,7 @@ function addressFromArg(text: string, r: RunResult, pid: number): number {
     }
     base = a;
   }
-  return base + e.offset;
+  return resolveAddressExpr(e, base);
 }
 
 export const walkCommand: Command = {

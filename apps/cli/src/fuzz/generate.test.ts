@@ -45,13 +45,21 @@ describe("generate", () => {
     );
   });
 
-  it("uses every step of the scenario format but checkpoint and expect, over a few sequences", () => {
+  /*
+   * Steps and advice the format gained after the seeded sequences the
+   * planted-bug tests pin down; generating them would reshuffle every
+   * sequence, so the generator does not make them yet.
+   */
+  const NOT_GENERATED_STEPS = ["checkpoint", "expect", "clear_refs"];
+  const NOT_GENERATED_ADVICE = ["remove"];
+
+  it("uses every step of the scenario format but checkpoint, expect and clear_refs, over a few sequences", () => {
     const seen = new Set<string>();
     for (let seed = 1; seed <= 12; seed++) for (const s of generate({ arch: "x86-64", ops: 200, seed }).steps) seen.add(s.op);
-    expect([...seen].sort()).toEqual(stepNames().filter((n) => n !== "checkpoint" && n !== "expect"));
+    expect([...seen].sort()).toEqual(stepNames().filter((n) => !NOT_GENERATED_STEPS.includes(n)));
   });
 
-  it("uses every madvise advice the scenario format accepts", () => {
+  it("uses every madvise advice the scenario format accepts but remove", () => {
     const advice = ADVICE_WEIGHTS.map(([a]) => a);
     const c = toScenario(generate({ arch: "x86-64", ops: 1, seed: 1 }));
     const steps = [{ op: "mmap", arg: { pid: 1, as: "b", len: "2M", prot: "rw", flags: "private|anonymous" }, line: 0 }, ...advice.map((a) => ({ op: "madvise", arg: { pid: 1, at: "b", len: "4K", advice: a }, line: 0 }))];
@@ -67,7 +75,7 @@ describe("generate", () => {
     })();
     // The list the format accepts is exactly the generator's.
     const accepted = /one of (.*), got "bogus"$/.exec(err)![1]!.split(", ");
-    expect([...accepted].sort()).toEqual([...advice].sort());
+    expect([...accepted].sort()).toEqual([...advice, ...NOT_GENERATED_ADVICE].sort());
   });
 
   it("ranges are whole 4K pages, relative to names, and favour PMD boundaries", () => {

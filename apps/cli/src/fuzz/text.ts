@@ -32,6 +32,6 @@ export function addrText(name: string, offset: number, pmdSize: number): string 
 export function nameOffset(v: unknown): { name: string; offset: number } | null {
   if (typeof v !== "string") return null;
   const e = parseAddressExpr(v);
-  if (e === null || typeof e.base !== "string") return null;
+  if (e === null || typeof e.base !== "string" || e.align !== undefined) return null;
   return { name: e.base, offset: e.offset };
 }

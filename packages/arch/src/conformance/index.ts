@@ -3,6 +3,7 @@ import type { ArchBackend } from "../backend";
 import { algebraChecks } from "./algebra";
 import { describeChecks } from "./describe-check";
 import { geometryChecks } from "./geometry-check";
+import { hwAccessChecks } from "./hw-access";
 import { inputChecks } from "./input";
 import { Kit, type ConformanceCheck, type ConformanceOptions } from "./kit";
 import { pfnChecks } from "./pfn";
@@ -21,6 +22,7 @@ export function conformanceChecks(backend: ArchBackend, options: ConformanceOpti
   pfnChecks(k);
   tableOpChecks(k);
   walkChecks(k);
+  hwAccessChecks(k);
   describeChecks(k);
   inputChecks(k);
   return k.checks;

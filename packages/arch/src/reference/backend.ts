@@ -225,6 +225,11 @@ export class ReferenceBackend extends ArchBackendBase {
     table[2 * index + 1] = v[o + 1]!;
   }
 
+  /** The reference MMU tests PRESENT alone (PROTNONE and LEAF make present() true for the kernel). */
+  protected override mmuValid(v: EntryReg, o: number): boolean {
+    return (v[o]! & B.PRESENT) !== 0;
+  }
+
   walk(store: TableStore, rootPa: number, va: number, access?: WalkAccess): HardwareWalk {
     return walkReference(this, store, rootPa, va, access);
   }

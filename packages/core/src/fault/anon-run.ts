@@ -1,5 +1,5 @@
 import { PTE, entryRegs } from "@hugemm/arch";
-import { mixTag } from "../folio/contents";
+import { contentTag } from "../folio/contents";
 import type { Kernel } from "../kernel/kernel";
 import { MM_ANONPAGES } from "../mm/counters";
 import type { Mm } from "../mm/mm";
@@ -70,7 +70,7 @@ export function anonWriteRun(k: Kernel, mm: Mm, va: number, end: number, slot: S
     s.mapcount[w] = 1;
     s.mapping[w] = avId;
     s.index[w] = (index + j) >>> 0;
-    s.tag[w] = seed === undefined ? 0 : mixTag(seed, a / ps) >>> 0;
+    s.tag[w] = seed === undefined ? 0 : contentTag(seed, a / ps) >>> 0;
     b.pfnEntry(R, 0, PTE, folio, prot);
     b.mkdirty(R, 0, PTE);
     b.mkwrite(R, 0, PTE);

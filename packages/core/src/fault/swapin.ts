@@ -22,6 +22,7 @@ import {
 } from "./codes";
 import type { WpSwapHooks } from "./wp";
 import { doWpPage } from "./wp";
+import { swapinDirect } from "../swap/sync-swapin";
 
 const R = entryRegs(2);
 const O = entryRegs(1);
@@ -127,7 +128,11 @@ export function doSwapPage(
   }
   const dev = k.swap.device;
   if (dev === null || !dev.inUse(off)) return VM_FAULT_SIGBUS;
-  const got = swapinSlot(k, off, mm.nid);
+  // SWP_SYNCHRONOUS_IO with one reference to the slot: read straight into a new folio, no swap cache.
+  const skipCache = dev.synchronous && dev.lookup(off) < 0 && dev.count(off) === 1;
+  const direct = skipCache ? swapinDirect(k, mm, vma, addr, slot, orig, off) : null;
+  if (skipCache && direct === null) return VM_FAULT_OOM;
+  const got = direct !== null ? { head: direct.head, read: true } : swapinSlot(k, off, mm.nid);
   if (got === null) return VM_FAULT_OOM;
   const head = got.head;
   const f = k.folios;
@@ -154,7 +159,11 @@ export function doSwapPage(
   let nr = 1;
   let index = slot.index;
   let start = addr;
-  if (f.test(head, PG_swapcache)) {
+  if (direct !== null) {
+    nr = direct.nr;
+    index = direct.index;
+    start = direct.start;
+  } else if (f.test(head, PG_swapcache)) {
     const idx = off - k.swap.slotOf.get(head)!;
     page = head + idx;
     const big = f.nrPages(head);
@@ -192,7 +201,7 @@ export function doSwapPage(
   }
   // One reference per PTE mapping (swapin took one).
   if (nr > 1) f.ref(head, nr - 1);
-  if (!f.test(head, PG_anon)) k.rmap.addNewAnon(head, vma, addr, PTE, exclusive);
+  if (!f.test(head, PG_anon)) k.rmap.addNewAnon(head, vma, start, PTE, exclusive);
   else k.rmap.add(head, page, nr, PTE, true, exclusive, vma.mmId);
   b.setEntries(k.ptCtx, slot.table, index, PTE, start, R, 0, nr);
   if (fl & FAULT_FLAG_WRITE) {

@@ -12,3 +12,11 @@ export function mixTag(seed: number, n: number): number {
   // 0 means "never written" (zero page contents); keep patterns distinguishable from it.
   return h === 0 ? 1 : h;
 }
+
+/** The seed of a store that writes zeroes (not a pattern seed: those are 32-bit unsigned). */
+export const ZERO_FILL = -1;
+
+/** What a store seeded by `seed` leaves in page `n`: the pattern's tag, or 0 for ZERO_FILL. */
+export function contentTag(seed: number, n: number): number {
+  return seed === ZERO_FILL ? 0 : mixTag(seed, n);
+}

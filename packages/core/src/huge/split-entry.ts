@@ -157,8 +157,8 @@ function splitZeroEntry(k: Kernel, mm: Mm, vma: Vma, level: Level, table: Uint32
   b.mkspecial(R, 2, PTE);
   if (wp) b.mkuffdWp(R, 2, PTE);
   const pte = k.tables.get(tables.pa);
-  // Every PTE maps the one zero page: no pfn advance.
-  for (let i = 0; i < k.pagesAt(PMD); i++) b.writeEntry(pte, i, PTE, R, 2);
+  // Every PTE maps the one zero page, each set with set_pte_at (no pfn advance).
+  for (let i = 0; i < k.pagesAt(PMD); i++) b.setEntries(k.ptCtx, pte, i, PTE, haddr + i * k.pageSize, R, 2, 1);
   populate(k, mm, PMD, table, index, tables.pa);
 }
 

@@ -14,6 +14,13 @@ export interface KernelConfig {
   readonly movable?: number | string;
   /** Swap device size (default 0: no swap). */
   readonly swap?: number | string;
+  /**
+   * What the swap device is: `block` (a disk or partition, the default) or
+   * `zram` (SWP_SYNCHRONOUS_IO: a fault on a slot no one else references
+   * reads it straight into a new folio, of an enabled mTHP size when its
+   * neighbours allow, without the swap cache).
+   */
+  readonly swapKind?: SwapKind;
   /** Seed of every random choice (default 1). */
   readonly seed?: number;
   /** Run the invariant checker after every operation (default: the HUGEMM_CHECK environment variable, else off). */
@@ -27,12 +34,15 @@ export interface KernelConfig {
   readonly fastPaths?: boolean;
 }
 
+export type SwapKind = "block" | "zram";
+
 export interface ResolvedConfig {
   readonly backend: ArchBackend;
   readonly memoryBytes: number;
   readonly nodes: number;
   readonly movableBytesPerNode: number;
   readonly swapBytes: number;
+  readonly swapKind: SwapKind;
   readonly seed: number;
   readonly check: boolean;
   readonly fastPaths: boolean;
@@ -58,6 +68,8 @@ export function resolveConfig(c: KernelConfig): ResolvedConfig {
   const nodes = c.nodes ?? 1;
   const movable = c.movable === undefined ? 0 : parseSize("movable zone size", c.movable);
   const swap = c.swap === undefined ? 0 : parseSize("swap size", c.swap);
+  const swapKind = c.swapKind ?? "block";
+  if (swapKind !== "block" && swapKind !== "zram") throw new ModelInputError("swap kind", String(swapKind), "block or zram");
   const seed = c.seed ?? 1;
   if (!Number.isInteger(seed)) throw new ModelInputError("seed", seed, "an integer");
   if (swap % g.pageSize !== 0) throw new ModelInputError("swap size", swap, `a multiple of the page size (${g.pageSize} bytes)`);
@@ -68,6 +80,7 @@ export function resolveConfig(c: KernelConfig): ResolvedConfig {
     nodes,
     movableBytesPerNode: movable,
     swapBytes: swap,
+    swapKind,
     seed,
     check: c.check ?? envCheck,
     fastPaths: c.fastPaths ?? true,

@@ -63,3 +63,11 @@ describe("TLB flush accounting", () => {
     k.exit(mm);
   });
 });
+
+describe("createFile", () => {
+  it("refuses a seed for a shmem file, whose pages start zero-filled", () => {
+    const k = new Kernel({ backend: createX86_64Backend(), memory: "64M", check: true });
+    expect(() => k.createFile("shm", "64K", { shmem: true, seed: 3 })).toThrow('invalid file seed 3: expected no seed for a shmem file: a new shmem/memfd file reads as zeroes');
+    expect(k.createFile("shm", "64K", { shmem: true }).shmem).toBe(true);
+  });
+});

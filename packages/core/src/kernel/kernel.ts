@@ -40,8 +40,9 @@ import { directReclaim, kswapd, newScanControl, shrinkNode } from "../vmscan/shr
 import { getUserPages, releasePages, type GupResult, type HugeFollow, type LongtermMigrate } from "../gup/gup";
 import { migrateLongtermUnpinnable } from "../migrate/longterm";
 import { dupMmap, type HugeCopy } from "../mm/fork";
-import { MigrateReason, finishMigration, onNode, startMigration, type MigrationJob } from "../migrate/migrate";
-import { foliosInRange } from "../mm/range";
+import { finishMigration, type MigrationJob } from "../migrate/migrate";
+import { MPOL_MF_MOVE_ALL, movePagesRange, type MovePagesJob } from "../migrate/move-pages";
+import { clearRefs } from "../mm/clear-refs";
 import { ModelInputError } from "../util/errors";
 import { newEvents, newModelEvents, newMthpStats, newNodeStats } from "../stats/counters";
 import { ThpSettings } from "../huge/settings";
@@ -66,7 +67,7 @@ export interface TlbStats {
 }
 
 /** Why the core itself flushes a range (the arch helpers report their own reasons). */
-export type CoreFlushReason = "munmap" | "mprotect" | "mremap" | "cow" | "reclaim" | "migrate" | "split";
+export type CoreFlushReason = "munmap" | "mprotect" | "mremap" | "cow" | "reclaim" | "migrate" | "split" | "clear-refs";
 
 /**
  * One modelled machine running one kernel: physical memory, the page
@@ -321,19 +322,19 @@ export class Kernel {
 
   /**
    * Migrate the folios mapped in [start, start + len) of `mm` to node `nid`
-   * (move_pages; folios shared with other processes move too, as with
-   * MPOL_MF_MOVE_ALL). Folios already on `nid` stay, as move_pages leaves
-   * them. With `hold`, the folios stay unmapped behind migration entries
-   * until finishMigration (faults on them wait).
+   * (move_pages with `flags`: MPOL_MF_MOVE_ALL, the default here, moves
+   * folios other processes map too; MPOL_MF_MOVE leaves them with -EACCES).
+   * Folios already on `nid` stay, as move_pages leaves them. With `hold`,
+   * the folios stay unmapped behind migration entries until finishMigration
+   * (faults on them wait).
    */
-  migrateRange(mm: Mm, start: number, len: number, nid: number, hold = false): MigrationJob & { moved: number } {
-    return this.op("migrate", () => {
-      if (!Number.isInteger(nid) || nid < 0 || nid >= this.phys.nodes.length) throw new ModelInputError("node", nid, `a node id in [0, ${this.phys.nodes.length - 1}]`);
-      const heads = foliosInRange(this, mm, start, len).filter((h) => this.phys.nidOf(h) !== nid);
-      const job = startMigration(this, heads, onNode(this, nid), MigrateReason.SYSCALL);
-      const moved = hold ? 0 : finishMigration(this, job);
-      return Object.assign(job, { moved });
-    });
+  migrateRange(mm: Mm, start: number, len: number, nid: number, hold = false, flags = MPOL_MF_MOVE_ALL): MovePagesJob {
+    return this.op("migrate", () => movePagesRange(this, mm, start, len, nid, hold, flags));
+  }
+
+  /** A write of `type` (1-5) to /proc/pid/clear_refs. */
+  clearRefs(mm: Mm, type: number): void {
+    this.op("clear-refs", () => clearRefs(this, mm, type));
   }
 
   /** Finish a held migration: returns the folios moved. */
@@ -427,6 +428,7 @@ export class Kernel {
   /** A regular file of `size` bytes (its blocks hold a pattern derived from `seed`), or a shmem/tmpfs file. */
   createFile(name: string, size: number | string, opts: { shmem?: boolean; seed?: number } = {}): AddressSpace {
     const bytes = parseSize("file size", size);
+    if (opts.shmem === true && opts.seed !== undefined) throw new ModelInputError("file seed", opts.seed, "no seed for a shmem file: a new shmem/memfd file reads as zeroes");
     const as = new AddressSpace(this.newMappingId(), name, bytes, opts.shmem ?? false, opts.seed ?? this.rng.u32());
     this.files.set(as.id, as);
     return as;

@@ -145,7 +145,7 @@ export function removeMigrationPtes(k: Kernel, dst: number, src: number, opts: T
         b.mkspecial(R, 1, PTE);
         if (sd) b.mksoftDirty(R, 1, PTE);
         if (wp) b.mkuffdWp(R, 1, PTE);
-        b.writeEntry(slot.table, slot.index, PTE, R, 1);
+        b.setEntries(k.ptCtx, slot.table, slot.index, PTE, m.addr, R, 1, 1);
         m.mm.addRss(mmCounter(k, dst), -1);
         return true;
       }
@@ -158,7 +158,8 @@ export function removeMigrationPtes(k: Kernel, dst: number, src: number, opts: T
       if (f.test(dst, PG_dirty) && migrationDirty(b.softleaf, off)) b.mkdirty(R, 1, PTE);
       const exclusive = anon && type !== SoftleafType.MIGRATION_READ;
       k.rmap.add(dst, page, 1, PTE, anon, exclusive, m.mm.id);
-      b.writeEntry(slot.table, slot.index, PTE, R, 1);
+      // set_pte_at: through set_ptes, so arm64 refolds a block once its last entry is back.
+      b.setEntries(k.ptCtx, slot.table, slot.index, PTE, m.addr, R, 1, 1);
       return true;
     },
     src,

@@ -31,6 +31,7 @@ import {
   isCowMapping,
 } from "./vm-flags";
 import { zapPageRange } from "./zap";
+import { madviseRemove } from "./madvise-remove";
 
 /** madvise(2) advice values the kernel knows but MADV does not list (uapi). */
 export const MADV_HWPOISON = 100;
@@ -82,7 +83,7 @@ export function madviseLockMode(advice: number): MadviseLockMode {
 const NAMES = new Map<number, string>([...Object.entries(MADV).map(([n, v]) => [v, `MADV_${n}`] as [number, string]), [MADV_HWPOISON, "MADV_HWPOISON"], [MADV_SOFT_OFFLINE, "MADV_SOFT_OFFLINE"], [MADV_GUARD_INSTALL, "MADV_GUARD_INSTALL"], [MADV_GUARD_REMOVE, "MADV_GUARD_REMOVE"]]);
 
 /** The advice values the kernel accepts but the model does not act on yet. */
-const NOT_MODELLED = new Set<number>([MADV.REMOVE, MADV.MERGEABLE, MADV.UNMERGEABLE, MADV_HWPOISON, MADV_SOFT_OFFLINE, MADV_GUARD_INSTALL, MADV_GUARD_REMOVE]);
+const NOT_MODELLED = new Set<number>([MADV.MERGEABLE, MADV.UNMERGEABLE, MADV_HWPOISON, MADV_SOFT_OFFLINE, MADV_GUARD_INSTALL, MADV_GUARD_REMOVE]);
 
 /**
  * madvise_behavior_valid: the advice values this kernel accepts.
@@ -232,6 +233,11 @@ function madviseVmaBehavior(k: Kernel, mm: Mm, prev: Vma | undefined, vma: Vma, 
       zapPageRange(k, mm, vma, start, end, k.hugeZap);
       return { vma, lockDropped: false };
     }
+    case MADV.REMOVE: {
+      const err = madviseRemove(k, vma, start, end);
+      // madvise_remove drops mmap_lock around the fallocate.
+      return err ?? { vma, lockDropped: true };
+    }
     case MADV.COLLAPSE:
       // A collapse gives mmap_lock up while it works.
       return hookResult(name, ops.collapse(k, mm, vma, start, end), vma, start, end, true);
@@ -328,7 +334,7 @@ export function doMadvise(k: Kernel, mm: Mm, start: number, lenIn: number, advic
   const ps = k.pageSize;
   if (!Number.isInteger(advice)) throw new ModelInputError("madvise advice", advice, "an integer");
   if (!behaviorValid(k, advice)) return sysErr("EINVAL", `advice ${advice} is not one this kernel accepts`);
-  if (NOT_MODELLED.has(advice)) throw new ModelInputError("madvise advice", adviceName(advice), "an advice the model provides (not MADV_REMOVE, KSM, memory-failure or guard-page advice)");
+  if (NOT_MODELLED.has(advice)) throw new ModelInputError("madvise advice", adviceName(advice), "an advice the model provides (not KSM, memory-failure or guard-page advice)");
   if (start % ps !== 0) return sysErr("EINVAL", `start ${hex(start)} is not aligned to the page size (${ps} bytes)`);
   const ulong = 2 ** (k.geometry.entryBytes * 8);
   const len = pageAlign(k, lenIn);

@@ -1,5 +1,5 @@
 import { PTE, entryRegs } from "@hugemm/arch";
-import { mixTag } from "../folio/contents";
+import { ZERO_FILL, contentTag } from "../folio/contents";
 import { FAULT_FLAG_USER, FAULT_FLAG_WRITE, VM_FAULT_ERROR, VM_FAULT_MAJOR, VM_FAULT_MIGRATION_WAIT } from "../fault/codes";
 import { anonWriteRun } from "../fault/anon-run";
 import { userFault, type FaultHandlers } from "../fault/handle";
@@ -28,7 +28,7 @@ export interface TouchResult {
  * Access every page of [start, start + len) as a user load or store: the MMU
  * first (setting young and dirty as the hardware would), a fault when it
  * refuses, then the access again. A store with `seed` writes each page's
- * contents as mixTag(seed, page number).
+ * contents as mixTag(seed, page number), or zeroes for ZERO_FILL.
  */
 export function touchRange(k: Kernel, mm: Mm, start: number, len: number, write: boolean, fh: FaultHandlers, seed?: number): TouchResult {
   const ps = k.pageSize;
@@ -53,8 +53,8 @@ export function touchRange(k: Kernel, mm: Mm, start: number, len: number, write:
             const leafStart = va - (va % size);
             const head = b.pfn(R, 0, slot.level);
             // A store over the whole leaf writes its folio's pattern in O(1).
-            if (va !== leafStart || last !== leafStart + size || !f.writePattern(head, seed, leafStart / ps)) {
-              for (let a = va, p = head + (va - leafStart) / ps; a < last; a += ps, p++) f.writeTag(p, mixTag(seed, a / ps));
+            if (va !== leafStart || last !== leafStart + size || seed === ZERO_FILL || !f.writePattern(head, seed, leafStart / ps)) {
+              for (let a = va, p = head + (va - leafStart) / ps; a < last; a += ps, p++) f.writeTag(p, contentTag(seed, a / ps));
             }
           }
           res.pages += Math.ceil((last - va) / ps);
@@ -63,7 +63,7 @@ export function touchRange(k: Kernel, mm: Mm, start: number, len: number, write:
         }
         if (write && seed !== undefined) {
           b.readEntry(slot.table, slot.index, PTE, R, 0);
-          f.writeTag(b.pfn(R, 0, PTE), mixTag(seed, va / ps));
+          f.writeTag(b.pfn(R, 0, PTE), contentTag(seed, va / ps));
         }
         res.pages++;
         break;

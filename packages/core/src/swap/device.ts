@@ -35,7 +35,14 @@ export class SwapDevice {
   /** Slots in use (inuse_pages), counting the header. */
   inuse = 0;
 
-  constructor(type: number, pages: number, clusterPages: number, maxOrder: number) {
+  constructor(
+    type: number,
+    pages: number,
+    clusterPages: number,
+    maxOrder: number,
+    /** SWP_SYNCHRONOUS_IO (zram, pmem): reads complete in the caller, so swap-in may skip the swap cache. */
+    readonly synchronous = false,
+  ) {
     if (!Number.isInteger(pages) || pages < 2) throw new ModelInputError("swap size in pages", pages, "at least 2 (a header and one slot)");
     this.type = type;
     this.pages = pages;

@@ -19,7 +19,7 @@ export class Swap {
     private readonly k: Kernel,
     pages: number,
   ) {
-    this.device = pages > 1 ? new SwapDevice(0, pages, 2 ** k.config.pbOrder, k.config.pbOrder) : null;
+    this.device = pages > 1 ? new SwapDevice(0, pages, 2 ** k.config.pbOrder, k.config.pbOrder, k.config.swapKind === "zram") : null;
   }
 
   get totalPages(): number {

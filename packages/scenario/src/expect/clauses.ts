@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { address, expected, isSize, leaf, obj, oneOf, pattern, pid, size, text } from "../fields";
 import type { ScopeCheck } from "../scope";
+import { pagemapClause, pinClause, smapsClause, type PinClause } from "./views";
 
 /** The comparisons a counter clause may make. */
 export const COMPARISONS = { equals: "=", atLeast: ">=", atMost: "<=", greaterThan: ">", lessThan: "<" } as const;
@@ -24,7 +25,10 @@ const counterClause = obj({
 /** What `mapped` may expect at an address. */
 export const MAPPED_LEVELS = ["pte", "pmd", "pud", "none", "swap", "migration"] as const;
 
-const mappedClause = obj({ mapped: obj({ pid, at: address, level: oneOf(MAPPED_LEVELS) }) });
+/** The page-table level of the entry `mapped` finds (for a softleaf: where the swap or migration entry sits). */
+export const ENTRY_LEVELS = ["pte", "pmd", "pud"] as const;
+
+const mappedClause = obj({ mapped: obj({ pid, at: address, level: oneOf(MAPPED_LEVELS), entry: oneOf(ENTRY_LEVELS).optional() }) });
 
 const census = z.record(
   z.string().refine((k) => isSize(k), { error: (iss) => expected('a folio size such as "4K", "64K", "2M" or "1G"', iss.input) }),
@@ -47,6 +51,9 @@ export const CLAUSES = {
   folios: foliosClause,
   data: dataClause,
   invariants: invariantsClause,
+  smaps: smapsClause,
+  pagemap: pagemapClause,
+  pin: pinClause,
 } as const;
 export type ClauseKind = keyof typeof CLAUSES;
 export type CounterClause = z.output<typeof counterClause>;
@@ -94,6 +101,11 @@ export function expectScope(s: ScopeCheck, list: readonly unknown[]): void {
       return;
     }
     if (kind === "invariants") return;
+    if (kind === "pin") {
+      const c = (raw as { pin: PinClause }).pin;
+      if (!s.held.pin.has(c.name)) throw s.error([i, "pin", "name"], `unknown pin "${c.name}": expected a pin held here (${s.held.pin.size === 0 ? "none" : [...s.held.pin].join(", ")})`);
+      return;
+    }
     const body = (raw as Record<string, { pid: number; at: number | string; writtenAt?: number | string }>)[kind]!;
     s.pid(body.pid, [i, kind, "pid"]);
     s.address(body.pid, body.at, [i, kind, "at"]);

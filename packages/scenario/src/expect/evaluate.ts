@@ -1,3 +1,4 @@
+import { levelName } from "@hugemm/arch";
 import { Slot, checkInvariants, formatSize, hex, mixTag, parseSize } from "@hugemm/core";
 import type { StepContext } from "../context";
 import { PROCESS_COUNTERS } from "../counter-sources";
@@ -53,9 +54,14 @@ export function evalCounter(ctx: StepContext, c: CounterClause, now: Readonly<Re
 export function evalMapped(ctx: StepContext, c: MappedClause, path: readonly PropertyKey[]): Verdict {
   const mm = ctx.mm(c.pid, [...path, "pid"].join("."));
   const at = ctx.address(c.pid, c.at, [...path, "at"].join("."));
-  const actual = mappedLevel(mappingAt(ctx.k, mm, at));
-  const pass = actual === c.level;
-  return { pass, expected: c.level, actual, message: `${hex(at)} in pid ${c.pid} is mapped ${actual === "none" ? "by nothing" : `by a ${actual} entry`}${pass ? "" : `, expected ${c.level}`}` };
+  const m = mappingAt(ctx.k, mm, at);
+  const level = mappedLevel(m);
+  // With `entry:`, also the level of the table slot holding it (a PMD migration entry, a PTE swap entry).
+  const entry = m.kind === "none" ? "none" : levelName(m.level);
+  const actual = c.entry === undefined ? level : `${level} at ${entry}`;
+  const want = c.entry === undefined ? c.level : `${c.level} at ${c.entry}`;
+  const pass = actual === want;
+  return { pass, expected: want, actual, message: `${hex(at)} in pid ${c.pid} is mapped ${level === "none" ? "by nothing" : `by a ${actual} entry`}${pass ? "" : `, expected ${want}`}` };
 }
 
 /** "4K: 1, 2M: 1" in size order, "none" when empty. */
@@ -111,7 +117,8 @@ export function evalData(ctx: StepContext, c: DataClause, path: readonly Propert
     if (c.pattern === "zero") want = 0;
     else if (c.pattern === "file") {
       const vma = mm.vmas.lookup(va);
-      want = vma?.file ? mixTag(vma.file.seed, vma.pgoff + Math.floor((va - vma.start) / ps)) : Number.NaN;
+      // A file's contents before any write: its blocks, or zeroes for a new shmem/memfd file.
+      want = vma?.file ? (vma.file.shmem ? 0 : mixTag(vma.file.seed, vma.pgoff + Math.floor((va - vma.start) / ps))) : Number.NaN;
     } else want = mixTag(c.pattern, Math.floor((va - start + written) / ps));
     if (got === want) continue;
     if (bad++ === 0) first = got === null ? `${hex(va)} is outside every mapping` : `${hex(va)} holds ${got === -1 ? "no data (poisoned)" : hex(got)}, expected ${Number.isNaN(want) ? "file contents (not a file mapping)" : hex(want)}`;

@@ -4,6 +4,7 @@ import { expected, leaf } from "../fields";
 import type { StepDefinition } from "../registry";
 import { clauseKind, expectArg, expectScope, type CounterClause, type DataClause, type FoliosClause, type MappedClause } from "../expect/clauses";
 import { evalCounter, evalData, evalFolios, evalInvariants, evalMapped, type Verdict } from "../expect/evaluate";
+import { evalPagemap, evalPin, evalSmaps, type PagemapClause, type PinClause, type SmapsClause } from "../expect/views";
 import { done } from "./outcome";
 
 /** A setting's value as written: sysfs takes text, so numbers and booleans are written as text. */
@@ -51,7 +52,7 @@ function clauseText(c: unknown): string {
 /** Check what must hold now: each clause's result is recorded, pass or fail. */
 export const expect: StepDefinition<unknown[]> = {
   schema: expectArg,
-  summary: "check counters, mapping levels, folio census, data and invariants",
+  summary: "check counters, mapping levels, folio census, data, smaps fields, pagemap entries, pinned data and invariants",
   scope(s, list) {
     expectScope(s, list);
   },
@@ -66,6 +67,9 @@ export const expect: StepDefinition<unknown[]> = {
       else if (kind === "mapped") v = evalMapped(ctx, (c as { mapped: MappedClause }).mapped, path);
       else if (kind === "folios") v = evalFolios(ctx, (c as { folios: FoliosClause }).folios, path);
       else if (kind === "data") v = evalData(ctx, (c as { data: DataClause }).data, path);
+      else if (kind === "smaps") v = evalSmaps(ctx, (c as { smaps: SmapsClause }).smaps, path);
+      else if (kind === "pagemap") v = evalPagemap(ctx, (c as { pagemap: PagemapClause }).pagemap, path);
+      else if (kind === "pin") v = evalPin(ctx, (c as { pin: PinClause }).pin, path);
       else v = evalInvariants(ctx);
       if (!v.pass) failed++;
       ctx.expects.push({ step: ctx.index, line: ctx.lineOf([i], step), kind, clause: clauseText(c), ...v });

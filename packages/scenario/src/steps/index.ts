@@ -3,6 +3,7 @@ import { read, write } from "./access";
 import { checkpoint, expect, set } from "./control";
 import { compact, kswapd, migrate, migrate_finish, pageout, pressure, shrink, split } from "./memory";
 import { pin, unpin } from "./pin";
+import { clear_refs } from "./proc";
 import { exit, fork, spawn } from "./process";
 import { madvise, mmap, mprotect, mremap, munmap } from "./vm";
 
@@ -33,6 +34,7 @@ export const BUILTIN_STEPS: Readonly<Record<string, StepDefinition>> = Object.fr
   compact,
   split,
   shrink,
+  clear_refs,
   set,
   checkpoint,
   expect,

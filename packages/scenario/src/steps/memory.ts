@@ -1,29 +1,42 @@
-import { MADV } from "@hugemm/core";
+import { MADV, MPOL_MF_MOVE, MPOL_MF_MOVE_ALL } from "@hugemm/core";
 import type { z } from "zod";
-import { address, bindName, count, obj, pageLength, pid } from "../fields";
+import { address, bindName, count, obj, oneOf, pageLength, pid } from "../fields";
 import type { StepDefinition } from "../registry";
 import { done, plural, sysOutcome } from "./outcome";
 
-const migrateArg = obj({ pid, at: address, len: pageLength, node: count, hold: bindName.optional() });
+/** move_pages(2) flags: `move` (MPOL_MF_MOVE, what an unprivileged caller gets) or `move_all` (MPOL_MF_MOVE_ALL). */
+const MOVE_FLAGS = { move: MPOL_MF_MOVE, move_all: MPOL_MF_MOVE_ALL } as const;
+
+const migrateArg = obj({
+  pid,
+  at: address,
+  len: pageLength,
+  node: count,
+  flags: oneOf(["move", "move_all"] as const, "move_pages flags: move (MPOL_MF_MOVE) or move_all (MPOL_MF_MOVE_ALL)").optional(),
+  hold: bindName.optional(),
+});
 
 /**
- * move_pages of the folios mapped in a range to a node. With `hold:` the
- * folios stay unmapped behind migration entries (faults on them wait) until
- * `migrate_finish` names the same hold.
+ * move_pages of the folios mapped in a range to a node. `flags: move` (the
+ * default, as move_pages without MPOL_MF_MOVE_ALL) leaves folios another
+ * process may map, their pages' status -EACCES; `move_all` moves them too.
+ * With `hold:` the folios stay unmapped behind migration entries (faults
+ * on them wait) until `migrate_finish` names the same hold.
  */
 export const migrate: StepDefinition<z.output<typeof migrateArg>> = {
   schema: migrateArg,
-  summary: "migrate the folios mapped in a range to `node` (move_pages); `hold:` leaves them behind migration entries until migrate_finish",
+  summary: "migrate the folios mapped in a range to `node` (move_pages); `flags: move` (default) skips shared folios with -EACCES, `move_all` moves them; `hold:` leaves them behind migration entries until migrate_finish",
   scope(s, a) {
     s.generic(a);
     s.node(a.node, "node");
     if (a.hold !== undefined) s.take("migration", a.hold, "hold");
   },
   run(ctx, a) {
-    const job = ctx.k.migrateRange(ctx.mm(a.pid), ctx.address(a.pid, a.at, "at"), ctx.size(a.len, "len"), a.node, a.hold !== undefined);
-    if (a.hold === undefined) return done(`moved ${plural(job.moved, "folio")} to node ${a.node}`);
+    const job = ctx.k.migrateRange(ctx.mm(a.pid), ctx.address(a.pid, a.at, "at"), ctx.size(a.len, "len"), a.node, a.hold !== undefined, MOVE_FLAGS[a.flags ?? "move"]);
+    const skipped = job.eaccesPages > 0 ? `; ${plural(job.eaccesPages, "page")} of shared folios -EACCES` : "";
+    if (a.hold === undefined) return done(`moved ${plural(job.moved, "folio")} to node ${a.node}${skipped}`);
     ctx.migrations.set(a.hold, job);
-    return done(`holding the folios behind migration entries as "${a.hold}"`);
+    return done(`holding the folios behind migration entries as "${a.hold}"${skipped}`);
   },
 };
 

@@ -24,7 +24,7 @@ export const pin: StepDefinition<z.output<typeof pinArg>> = {
     const nr = Math.ceil((at + len) / ps) - first;
     const flags = FOLL_PIN | (a.write === true ? FOLL_WRITE : 0) | (a.longterm === true ? FOLL_LONGTERM : 0);
     const res = k.gup(ctx.mm(a.pid), first * ps, nr, flags);
-    ctx.pins.set(a.as, { pid: a.pid, res, flags, write: a.write === true });
+    ctx.pins.set(a.as, { pid: a.pid, start: first * ps, res, flags, write: a.write === true });
     const detail = `pinned ${res.pages.length} of ${plural(nr, "page")}`;
     return res.error === null ? done(detail) : failed(res.error, detail);
   },

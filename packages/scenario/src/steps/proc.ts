@@ -1,0 +1,22 @@
+import { CLEAR_REFS_ALL, CLEAR_REFS_MM_HIWATER_RSS } from "@hugemm/core";
+import type { z } from "zod";
+import { leaf, obj, pid } from "../fields";
+import type { StepDefinition } from "../registry";
+import { done } from "./outcome";
+
+const CLEAR_REFS_WHAT = ["", "referenced bits of every page", "referenced bits of anonymous pages", "referenced bits of file-backed pages", "soft-dirty bits", "the peak rss"];
+
+const clearRefsArg = obj({
+  pid,
+  value: leaf<number>("a clear_refs value: 1 (all), 2 (anon), 3 (mapped), 4 (soft-dirty) or 5 (mm hiwater rss)", (v) => Number.isInteger(v) && (v as number) >= CLEAR_REFS_ALL && (v as number) <= CLEAR_REFS_MM_HIWATER_RSS),
+});
+
+/** A write to /proc/pid/clear_refs, as the kernel takes its values. */
+export const clear_refs: StepDefinition<z.output<typeof clearRefsArg>> = {
+  schema: clearRefsArg,
+  summary: "write 1-5 to /proc/pid/clear_refs: clear referenced bits (all, anon, file), soft-dirty bits, or the peak rss",
+  run(ctx, a) {
+    ctx.k.clearRefs(ctx.mm(a.pid), a.value);
+    return done(`cleared the ${CLEAR_REFS_WHAT[a.value]}`);
+  },
+};
