@@ -1,13 +1,13 @@
-import { PMD, PTE, PUD, SoftleafType, entryRegs, softleafIsDevicePrivate, softleafIsMigration, softleafPfn, softleafTypeOf } from "@hugemm/arch";
+import { PMD, PTE, entryRegs } from "@hugemm/arch";
 import { LRU_NAMES, NR_LRU_LISTS } from "../folio/lru";
 import type { Kernel } from "../kernel/kernel";
-import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS, NR_MM_COUNTERS } from "../mm/counters";
+import { NR_MM_COUNTERS } from "../mm/counters";
 import type { Mm } from "../mm/mm";
-import type { Vma } from "../mm/vma";
-import { PG_anon, PG_anon_exclusive, PG_isolated, PG_locked, PG_lru, PG_partially_mapped, PG_swapbacked, PG_swapcache } from "../phys/page-flags";
-import { depositKey } from "../huge/deposit";
+import { PG_anon, PG_lru, PG_partially_mapped } from "../phys/page-flags";
 import { MMF_HUGE_ZERO_FOLIO } from "../mm/mm";
 import { MS, MTHP_MAX_ORDER, MTHP_STRIDE, NS } from "../stats/counters";
+import { forgetRmapMemo, visitEntry, type EntrySeen, type Report } from "./entry";
+import { checkFolio, type FolioSeen } from "./folio";
 
 /** One broken invariant: where it was found and what was expected. */
 export interface Violation {
@@ -57,7 +57,7 @@ interface Seen {
 export function checkInvariants(k: Kernel, op: string): Violation[] {
   const out: Violation[] = [];
   const v = (check: string, message: string, extra: Partial<Violation> = {}) => out.push({ op, check, message, ...extra });
-  linkMemo.k = null;
+  forgetRmapMemo();
   const seen: Seen = { pteMaps: pfnCountsOf(k), entireMaps: new Map(), swapRefs: new Map(), tables: new Set(), depositsWanted: new Map(), perMm: new Map(), hugeZeroMms: new Set() };
   for (const mm of k.mms.values()) walkMm(k, mm, seen, v);
   checkTables(k, seen, v);
@@ -70,15 +70,28 @@ export function checkInvariants(k: Kernel, op: string): Violation[] {
   return out;
 }
 
-type Report = (check: string, message: string, extra?: Partial<Violation>) => void;
-
 /** Walk one mm's tables: count mappings, rss by counter, tables reached. */
 function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
   const b = k.backend;
   const g = k.geometry;
-  const f = k.folios;
   const rss = new Float64Array(NR_MM_COUNTERS);
   let tables = 0;
+  const sink: EntrySeen = {
+    pte: (pfn) => seen.pteMaps.add(pfn),
+    entire: (head) => void seen.entireMaps.set(head, (seen.entireMaps.get(head) ?? 0) + 1),
+    swap: (off) => void seen.swapRefs.set(off, (seen.swapRefs.get(off) ?? 0) + 1),
+    perMm: (head) => {
+      let m = seen.perMm.get(head);
+      if (m === undefined) seen.perMm.set(head, (m = new Map()));
+      m.set(mm.id, (m.get(mm.id) ?? 0) + 1);
+    },
+    depositPmd: (key) => void seen.depositsWanted.set(key, (seen.depositsWanted.get(key) ?? 0) + 1),
+    depositPud: (key) => {
+      if (k.tables.depositCount(key) > 0) seen.depositsWanted.set(key, 1);
+    },
+    rss: (counter, pages) => void (rss[counter]! += pages),
+    hugeZero: () => void seen.hugeZeroMms.add(mm.id),
+  };
   const visit = (ti: number, pa: number, base: number): void => {
     if (seen.tables.has(pa)) {
       v("pgtable", `table 0x${pa.toString(16)} is reached twice`, { mm: mm.id });
@@ -99,83 +112,7 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
         visit(ti + 1, b.tablePa(R, 0, t.level), addr);
         continue;
       }
-      const vma = mm.vmas.lookup(addr);
-      if (vma === undefined) v("pgtable", `entry at 0x${addr.toString(16)} lies outside every VMA`, { mm: mm.id, addr });
-      const huge = t.level !== PTE;
-      // Anonymous huge entries (leaves, the huge zero folio, PMD softleaves) keep tables for their split.
-      if (huge && vma?.isAnonymous) {
-        const key = depositKey(k, t.level, pa, i);
-        if (t.level === PUD) {
-          if (k.tables.depositCount(key) > 0) seen.depositsWanted.set(key, 1);
-        } else {
-          seen.depositsWanted.set(key, (seen.depositsWanted.get(key) ?? 0) + 1);
-        }
-      }
-      if (b.present(R, 0, t.level) || (huge && b.leaf(R, 0, t.level))) {
-        const pfn = b.pfn(R, 0, t.level);
-        if (k.hugeZero.is(pfn)) {
-          if (b.write(R, 0, t.level)) v("zero-page", `the huge zero folio is mapped writable at 0x${addr.toString(16)}`, { mm: mm.id, addr });
-          if (t.level !== PMD) v("zero-page", `the huge zero folio is mapped at level ${t.level} at 0x${addr.toString(16)}`, { mm: mm.id, addr });
-          seen.hugeZeroMms.add(mm.id);
-          continue;
-        }
-        if (b.special(R, 0, t.level) || pfn === k.zeroPfn) {
-          if (pfn === k.zeroPfn && b.write(R, 0, t.level)) v("zero-page", `the zero page is mapped writable at 0x${addr.toString(16)}`, { mm: mm.id, addr });
-          continue;
-        }
-        const head = f.head(pfn);
-        if (!f.isAllocated(pfn)) {
-          v("mapping", `0x${addr.toString(16)} maps free page ${pfn}`, { mm: mm.id, addr, pfn });
-          continue;
-        }
-        const pages = huge ? k.pagesAt(t.level) : 1;
-        if (huge) {
-          if (head !== pfn || f.nrPages(head) !== pages) v("mapping", `a level-${t.level} entry at 0x${addr.toString(16)} maps pfn ${pfn}, not a whole folio of ${pages} pages`, { mm: mm.id, addr, pfn });
-          seen.entireMaps.set(head, (seen.entireMaps.get(head) ?? 0) + 1);
-        } else {
-          seen.pteMaps.add(pfn);
-        }
-        if (vma !== undefined && !rmapReaches(k, head, pfn, vma, addr)) v("rmap", `0x${addr.toString(16)} maps page ${pfn} of folio ${head}, which its rmap (anon_vma or i_mmap, and index) does not reach there`, { mm: mm.id, addr, pfn });
-        if (f.order(head) > 0) {
-          let m = seen.perMm.get(head);
-          if (m === undefined) seen.perMm.set(head, (m = new Map()));
-          m.set(mm.id, (m.get(mm.id) ?? 0) + 1);
-        }
-        const anon = f.test(head, PG_anon);
-        // A writable anonymous mapping is always of an exclusive page (the head page for a huge one).
-        if (anon && b.write(R, 0, t.level) && !f.pageTest(pfn, PG_anon_exclusive)) {
-          v("anon-exclusive", `0x${addr.toString(16)} maps page ${pfn} writable but it is not PageAnonExclusive`, { mm: mm.id, addr, pfn });
-        }
-        rss[counterOf(k, head)]! += pages;
-        continue;
-      }
-      if (!b.isSoftleaf(R, 0, t.level)) continue;
-      const type = softleafTypeOf(b.swpType(R, 0, t.level));
-      const off = b.swpOffset(R, 0, t.level);
-      const pages = t.level === PTE ? 1 : k.pagesAt(t.level);
-      if (type === SoftleafType.SWAP) {
-        for (let j = 0; j < pages; j++) seen.swapRefs.set(off + j, (seen.swapRefs.get(off + j) ?? 0) + 1);
-        rss[MM_SWAPENTS]! += pages;
-      } else if (softleafIsMigration(type)) {
-        const pfn = softleafPfn(b.softleaf, off);
-        const head = f.head(pfn);
-        if (!f.test(head, PG_locked)) v("migration", `migration entry at 0x${addr.toString(16)} for unlocked folio ${head}`, { mm: mm.id, addr, pfn });
-        if (t.level !== PTE && (pfn !== head || f.nrPages(head) !== pages)) v("migration", `a level-${t.level} migration entry at 0x${addr.toString(16)} names pfn ${pfn}, not the head of a folio of ${pages} pages`, { mm: mm.id, addr, pfn });
-        rss[counterOf(k, head)]! += pages;
-      } else if (softleafIsDevicePrivate(type)) {
-        // Device-private entries map their folio (rmap, mapcount, reference) while its data lives on the device.
-        const pfn = softleafPfn(b.softleaf, off);
-        const head = f.head(pfn);
-        if (t.level === PTE) seen.pteMaps.add(pfn);
-        else seen.entireMaps.set(head, (seen.entireMaps.get(head) ?? 0) + 1);
-        if (vma !== undefined && !rmapReaches(k, head, t.level === PTE ? pfn : head, vma, addr)) v("rmap", `a device-private entry at 0x${addr.toString(16)} names page ${pfn} of folio ${head}, which its rmap does not reach there`, { mm: mm.id, addr, pfn });
-        if (f.order(head) > 0) {
-          let m = seen.perMm.get(head);
-          if (m === undefined) seen.perMm.set(head, (m = new Map()));
-          m.set(mm.id, (m.get(mm.id) ?? 0) + 1);
-        }
-        rss[counterOf(k, head)]! += pages;
-      }
+      visitEntry(k, mm, R, t.level, pa, i, addr, sink, v);
     }
   };
   visit(0, mm.rootPa, 0);
@@ -189,12 +126,6 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
   }
   const zeroFlag = (mm.flags & MMF_HUGE_ZERO_FOLIO) !== 0;
   if (seen.hugeZeroMms.has(mm.id) && !zeroFlag) v("zero-page", `mm ${mm.id} maps the huge zero folio without holding a reference`, { mm: mm.id });
-}
-
-function counterOf(k: Kernel, head: number): number {
-  const f = k.folios;
-  if (f.test(head, PG_anon)) return MM_ANONPAGES;
-  return f.test(head, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES;
 }
 
 /** Every table in use is reached from exactly one root, or is deposited under a huge mapping. */
@@ -266,8 +197,12 @@ function checkFolios(k: Kernel, seen: Seen, v: Report): void {
   const nrAnon = new Map<number, number>();
   const nrPartial = new Map<number, number>();
   const queued = new Set(k.deferredSplit.heads());
+  const folioSeen: FolioSeen = {
+    pteMaps: (pfn) => seen.pteMaps.get(pfn),
+    entireMaps: (head) => seen.entireMaps.get(head) ?? 0,
+    perMm: (head) => seen.perMm.get(head),
+  };
   for (const head of f.heads()) {
-    const nr = f.nrPages(head);
     const order = f.order(head);
     if (hz.is(head)) {
       const want = 1 + (k.heldRefs.get(head) ?? 0);
@@ -276,49 +211,9 @@ function checkFolios(k: Kernel, seen: Seen, v: Report): void {
     }
     if (order > 0 && f.test(head, PG_anon)) {
       nrAnon.set(order, (nrAnon.get(order) ?? 0) + 1);
-      if (f.test(head, PG_partially_mapped)) {
-        nrPartial.set(order, (nrPartial.get(order) ?? 0) + 1);
-        if (!queued.has(head)) v("deferred-split", `partially mapped folio ${head} is not on the deferred split queue`, { pfn: head });
-      }
+      if (f.test(head, PG_partially_mapped)) nrPartial.set(order, (nrPartial.get(order) ?? 0) + 1);
     }
-    if (queued.has(head) && (order <= 1 || !f.test(head, PG_anon))) v("deferred-split", `folio ${head} of order ${order} is on the deferred split queue`, { pfn: head });
-    queued.delete(head);
-    let pteMaps = 0;
-    let pagesMapped = 0;
-    for (let i = 0; i < nr; i++) {
-      const want = seen.pteMaps.get(head + i);
-      const have = f.pageMapcount(head + i);
-      if (want !== have) v("mapcount", `page ${head + i} has mapcount ${have} but ${want} PTEs map it`, { pfn: head + i, expected: want, found: have });
-      pteMaps += want;
-      if (want > 0) pagesMapped++;
-    }
-    const entire = seen.entireMaps.get(head) ?? 0;
-    if (order > 0) {
-      const id = f.lid(head) - 1;
-      const L = f.large;
-      if (L.entireMapcount[id] !== entire) v("mapcount", `folio ${head} entire mapcount ${L.entireMapcount[id]} but ${entire} huge entries map it`, { pfn: head });
-      if (L.largeMapcount[id] !== pteMaps + entire) v("mapcount", `folio ${head} large mapcount ${L.largeMapcount[id]} but it has ${pteMaps + entire} mappings`, { pfn: head });
-      if (L.nrPagesMapped[id] !== pagesMapped) v("mapcount", `folio ${head} nr_pages_mapped ${L.nrPagesMapped[id]} but ${pagesMapped} pages are PTE-mapped`, { pfn: head });
-    } else if (entire !== 0) {
-      v("mapcount", `order-0 folio ${head} is mapped by a huge entry`, { pfn: head });
-    }
-    const mappings = pteMaps + entire;
-    const flags = f.flags(head);
-    const migrating = k.migrating.has(head);
-    let expected = mappings + (k.heldRefs.get(head) ?? 0) + (migrating ? 1 : 0);
-    if (flags & PG_swapcache) expected += nr;
-    const as = flags & PG_anon ? undefined : k.files.get(f.mapping(head));
-    if (as !== undefined && as.pages.get(f.index(head)) === head) expected += nr;
-    if (flags & PG_isolated && !migrating) v("lru", `folio ${head} is still isolated between operations`, { pfn: head });
-    if (f.refcount(head) !== expected) v("refcount", `folio ${head} has refcount ${f.refcount(head)}, expected ${expected} (${mappings} mappings${flags & PG_swapcache ? ", swap cache" : ""}${as ? ", page cache" : ""})`, { pfn: head, expected, found: f.refcount(head) });
-    if ((flags & PG_lru) !== 0 && !onLru.has(head)) v("lru", `folio ${head} has PG_lru but is on no list`, { pfn: head });
-    if ((flags & PG_lru) === 0 && mappings > 0 && !migrating) v("lru", `mapped folio ${head} is not on the LRU`, { pfn: head });
-    if (flags & PG_swapcache) {
-      const off = k.swap.slotOf.get(head);
-      if (off === undefined || k.swap.device?.lookup(off) !== head) v("swap", `folio ${head} has PG_swapcache but is not in the swap cache`, { pfn: head });
-    }
-    if (order > 0 && mappings > 0) checkPerMm(k, head, seen, v);
-    if (flags & PG_anon) checkExclusive(k, head, nr, entire, seen, v);
+    checkFolio(k, head, folioSeen, onLru.has(head), queued.delete(head), v);
   }
   for (const head of queued) v("deferred-split", `the deferred split queue holds ${head}, which is no folio`, { pfn: head });
   for (let order = 1; order <= MTHP_MAX_ORDER; order++) {
@@ -326,44 +221,6 @@ function checkFolios(k: Kernel, seen: Seen, v: Report): void {
     const p = k.mthpStats[order * MTHP_STRIDE + MS.nr_anon_partially_mapped]!;
     if (a !== (nrAnon.get(order) ?? 0)) v("counters", `order-${order} nr_anon is ${a} but ${nrAnon.get(order) ?? 0} anonymous folios of that order exist`);
     if (p !== (nrPartial.get(order) ?? 0)) v("counters", `order-${order} nr_anon_partially_mapped is ${p} but ${nrPartial.get(order) ?? 0} such folios are partially mapped`);
-  }
-}
-
-/**
- * CONFIG_MM_ID: a folio mapped by more than one process is maybe-mapped-
- * shared (false positives are allowed: an mm that mapped it while both
- * slots were taken stays untracked); each tracked mm's slot counts exactly
- * its mappings; and a folio not marked shared is mapped by its one tracked mm.
- */
-function checkPerMm(k: Kernel, head: number, seen: Seen, v: Report): void {
-  const m = seen.perMm.get(head) ?? new Map<number, number>();
-  const L = k.folios.large;
-  const r = k.folios.lid(head) - 1;
-  if (m.size > 1 && !k.rmap.maybeMappedShared(head)) v("mapcount", `folio ${head} is mapped by ${m.size} processes but not maybe-mapped-shared`, { pfn: head });
-  for (const [id, count] of [
-    [L.mmId0[r]!, L.mmMapcount0[r]!],
-    [L.mmId1[r]!, L.mmMapcount1[r]!],
-  ] as const) {
-    if (id === 0) {
-      if (count !== 0) v("mapcount", `folio ${head} has a free per-mm slot with count ${count}`, { pfn: head });
-      continue;
-    }
-    const n = m.get(id) ?? 0;
-    if (n !== count) v("mapcount", `folio ${head}: mm ${id} maps it ${n} times but its per-mm slot says ${count}`, { pfn: head, expected: n, found: count });
-  }
-  if (L.mmShared[r] === 0 && m.size === 1) {
-    const [mm] = [...m.keys()] as [number];
-    if (L.mmId0[r] !== mm && L.mmId1[r] !== mm) v("mapcount", `folio ${head} is not marked shared but its one process (mm ${mm}) is not tracked`, { pfn: head });
-  }
-}
-
-/** PageAnonExclusive: an exclusive page is mapped at most once (a huge mapping counts on its head page). */
-function checkExclusive(k: Kernel, head: number, nr: number, entire: number, seen: Seen, v: Report): void {
-  const f = k.folios;
-  for (let i = 0; i < nr; i++) {
-    if (!f.pageTest(head + i, PG_anon_exclusive)) continue;
-    const maps = seen.pteMaps.get(head + i) + (i === 0 ? entire : entire > 0 ? 1 : 0);
-    if (maps > 1) v("anon-exclusive", `page ${head + i} is PageAnonExclusive but mapped ${maps} times`, { pfn: head + i });
   }
 }
 
@@ -441,46 +298,6 @@ export function installChecker(k: Kernel): void {
     const vs = checkInvariants(k, op);
     if (vs.length > 0) throw new InvariantViolation(vs);
   };
-}
-
-/**
- * Whether an rmap walk of the folio at `head` (rmap_walk: its anon_vma's
- * chains or its file's i_mmap, then page_vma_mapped_walk at the address its
- * index gives in each VMA) finds the entry at `addr` in `vma` that maps
- * `page`. Checking each mapping the tables hold this way is equivalent to
- * walking the rmap of every folio and counting, in time linear in the
- * mappings.
- */
-function rmapReaches(k: Kernel, head: number, page: number, vma: Vma, addr: number): boolean {
-  const f = k.folios;
-  const mapping = f.mapping(head);
-  if (mapping === 0) return false;
-  const anon = f.test(head, PG_anon);
-  // Neighbouring entries mostly share their VMA and mapping: remember the last answer.
-  if (vma !== linkMemo.vma || mapping !== linkMemo.mapping || anon !== linkMemo.anon || k !== linkMemo.k) {
-    linkMemo.k = k;
-    linkMemo.vma = vma;
-    linkMemo.mapping = mapping;
-    linkMemo.anon = anon;
-    linkMemo.linked = linked(k, vma, mapping, anon);
-  }
-  if (!linkMemo.linked) return false;
-  return vma.addressOf((f.index(head) + (page - head)) >>> 0, k.pageSize) === addr;
-}
-
-/** The last VMA and mapping rmapReaches looked at; forgotten at the start of each check. */
-const linkMemo: { k: Kernel | null; vma: Vma | null; mapping: number; anon: boolean; linked: boolean } = { k: null, vma: null, mapping: 0, anon: false, linked: false };
-
-/** Whether rmap_walk of `mapping` visits `vma`: the anon_vma's chains, or the file's i_mmap. */
-function linked(k: Kernel, vma: Vma, mapping: number, anon: boolean): boolean {
-  if (anon) {
-    const av = k.anonVmas.byId.get(mapping);
-    if (av === undefined) return false;
-    for (const c of vma.chains) if (c.anonVma === av && c.vma === vma && av.chains.has(c)) return true;
-    return false;
-  }
-  const as = k.files.get(mapping);
-  return as !== undefined && as.iMmap.has(vma);
 }
 
 /** Counts per pfn, in blocks of 4096 allocated on first use and kept for the next check. */
