@@ -32,6 +32,8 @@ export interface EntrySeen {
   rss(counter: number, pages: number): void;
   /** A mapping of the huge zero folio. */
   hugeZero(): void;
+  /** The entry's checks read the state of the folio holding page `pfn`. */
+  uses(pfn: number): void;
 }
 
 /** MM_ANONPAGES, MM_SHMEMPAGES or MM_FILEPAGES: the rss counter a mapping of the folio at `head` counts in. */
@@ -60,6 +62,7 @@ export function visitEntry(k: Kernel, mm: Mm, R: EntryReg, level: Level, tablePa
   }
   if (b.present(R, 0, level) || (huge && b.leaf(R, 0, level))) {
     const pfn = b.pfn(R, 0, level);
+    seen.uses(pfn);
     if (k.hugeZero.is(pfn)) {
       if (b.write(R, 0, level)) v("zero-page", `the huge zero folio is mapped writable at 0x${addr.toString(16)}`, { mm: mm.id, addr });
       if (level !== PMD) v("zero-page", `the huge zero folio is mapped at level ${level} at 0x${addr.toString(16)}`, { mm: mm.id, addr });
@@ -100,6 +103,7 @@ export function visitEntry(k: Kernel, mm: Mm, R: EntryReg, level: Level, tablePa
     seen.rss(MM_SWAPENTS, pages);
   } else if (softleafIsMigration(type)) {
     const pfn = softleafPfn(b.softleaf, off);
+    seen.uses(pfn);
     const head = f.head(pfn);
     if (!f.test(head, PG_locked)) v("migration", `migration entry at 0x${addr.toString(16)} for unlocked folio ${head}`, { mm: mm.id, addr, pfn });
     if (level !== PTE && (pfn !== head || f.nrPages(head) !== pages)) v("migration", `a level-${level} migration entry at 0x${addr.toString(16)} names pfn ${pfn}, not the head of a folio of ${pages} pages`, { mm: mm.id, addr, pfn });
@@ -107,6 +111,7 @@ export function visitEntry(k: Kernel, mm: Mm, R: EntryReg, level: Level, tablePa
   } else if (softleafIsDevicePrivate(type)) {
     // Device-private entries map their folio (rmap, mapcount, reference) while its data lives on the device.
     const pfn = softleafPfn(b.softleaf, off);
+    seen.uses(pfn);
     const head = f.head(pfn);
     if (level === PTE) seen.pte(pfn);
     else seen.entire(head);

@@ -3,11 +3,12 @@ import { LRU_NAMES, NR_LRU_LISTS } from "../folio/lru";
 import type { Kernel } from "../kernel/kernel";
 import { NR_MM_COUNTERS } from "../mm/counters";
 import type { Mm } from "../mm/mm";
-import { PG_anon, PG_lru, PG_partially_mapped } from "../phys/page-flags";
+import { PG_lru } from "../phys/page-flags";
 import { MMF_HUGE_ZERO_FOLIO } from "../mm/mm";
-import { MS, MTHP_MAX_ORDER, MTHP_STRIDE, NS } from "../stats/counters";
 import { forgetRmapMemo, visitEntry, type EntrySeen, type Report } from "./entry";
 import { checkFolio, type FolioSeen } from "./folio";
+import { IncrementalChecker } from "./incremental";
+import { FolioTotals, SHARE_WORDS, checkSwapSlot, compareTotals, folioShare, shmemSwapRefs } from "./totals";
 
 /** One broken invariant: where it was found and what was expected. */
 export interface Violation {
@@ -60,12 +61,14 @@ export function checkInvariants(k: Kernel, op: string): Violation[] {
   forgetRmapMemo();
   const seen: Seen = { pteMaps: pfnCountsOf(k), entireMaps: new Map(), swapRefs: new Map(), tables: new Set(), depositsWanted: new Map(), perMm: new Map(), hugeZeroMms: new Set() };
   for (const mm of k.mms.values()) walkMm(k, mm, seen, v);
-  checkTables(k, seen, v);
-  checkDeposits(k, seen, v);
+  checkTables(k, seen.tables, v);
+  checkDeposits(k, seen.depositsWanted, v);
   checkFolios(k, seen, v);
   checkSwap(k, seen, v);
-  checkCounters(k, v);
-  checkConservation(k, v);
+  const totals = new FolioTotals(k.phys.nodes.length);
+  const share = new Float64Array(SHARE_WORDS);
+  for (const head of k.folios.heads()) totals.add(folioShare(k, head, share), 1);
+  compareTotals(k, totals, v);
   k.features.check(k, op, out);
   return out;
 }
@@ -91,6 +94,7 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
     },
     rss: (counter, pages) => void (rss[counter]! += pages),
     hugeZero: () => void seen.hugeZeroMms.add(mm.id),
+    uses: () => {},
   };
   const visit = (ti: number, pa: number, base: number): void => {
     if (seen.tables.has(pa)) {
@@ -116,6 +120,11 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
     }
   };
   visit(0, mm.rootPa, 0);
+  checkMmCounts(k, mm, rss, tables, seen.hugeZeroMms.has(mm.id), v);
+}
+
+/** One mm's rss counters and page-table pages against what its tables hold, and its huge zero folio reference. */
+export function checkMmCounts(k: Kernel, mm: Mm, rss: Float64Array, tables: number, mapsHugeZero: boolean, v: Report): void {
   for (let c = 0; c < NR_MM_COUNTERS; c++) {
     if (rss[c] !== mm.rss[c]) v("rss", `mm ${mm.id} rss counter ${c} is ${mm.rss[c]} but its tables map ${rss[c]}`, { mm: mm.id, expected: rss[c], found: mm.rss[c] });
   }
@@ -125,15 +134,15 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
     v("pgtable", `mm ${mm.id} counts ${mm.pgtablePages} table pages but reaches ${tables} and has ${deposited} deposited`, { mm: mm.id, expected: tables + deposited, found: mm.pgtablePages });
   }
   const zeroFlag = (mm.flags & MMF_HUGE_ZERO_FOLIO) !== 0;
-  if (seen.hugeZeroMms.has(mm.id) && !zeroFlag) v("zero-page", `mm ${mm.id} maps the huge zero folio without holding a reference`, { mm: mm.id });
+  if (mapsHugeZero && !zeroFlag) v("zero-page", `mm ${mm.id} maps the huge zero folio without holding a reference`, { mm: mm.id });
 }
 
 /** Every table in use is reached from exactly one root, or is deposited under a huge mapping. */
-function checkTables(k: Kernel, seen: Seen, v: Report): void {
+export function checkTables(k: Kernel, reached: ReadonlySet<number>, v: Report): void {
   const deposited = new Set<number>();
   for (const stack of k.tables.allDeposits().values()) for (const pa of stack) deposited.add(pa);
   for (const [pa, info] of k.tables.info) {
-    if (seen.tables.has(pa)) continue;
+    if (reached.has(pa)) continue;
     if (info.deposited && deposited.has(pa)) continue;
     v("pgtable", `table 0x${pa.toString(16)} of mm ${info.mm} (level ${info.level}) is neither linked nor deposited`, { mm: info.mm });
   }
@@ -144,15 +153,15 @@ function checkTables(k: Kernel, seen: Seen, v: Report): void {
  * its PMD table's stack, a PUD THP that was given tables has one PMD table
  * holding a PTE table per PMD entry, and no stack belongs to nothing.
  */
-function checkDeposits(k: Kernel, seen: Seen, v: Report): void {
-  for (const [key, want] of seen.depositsWanted) {
+export function checkDeposits(k: Kernel, wanted: ReadonlyMap<number, number>, v: Report): void {
+  for (const [key, want] of wanted) {
     const have = k.tables.depositCount(key);
     if (have !== want) v("deposit", `deposit stack at 0x${key.toString(16)} holds ${have} tables, its huge entries need ${want}`, { expected: want, found: have });
   }
   const perPmd = tableEntriesOf(k, PMD);
   for (const [key, stack] of k.tables.allDeposits()) {
     if (stack.length === 0) continue;
-    if (seen.depositsWanted.has(key)) {
+    if (wanted.has(key)) {
       for (const pa of stack) {
         const info = k.tables.info.get(pa);
         if (info?.level === PMD && k.tables.depositCount(pa) !== perPmd) {
@@ -173,6 +182,20 @@ function tableEntriesOf(k: Kernel, level: number): number {
 
 /** Mapcounts, refcounts, LRU and cache membership of every folio. */
 function checkFolios(k: Kernel, seen: Seen, v: Report): void {
+  const onLru = lruMembers(k, v);
+  checkHugeZeroRefcount(k, v);
+  const queued = new Set(k.deferredSplit.heads());
+  const folioSeen: FolioSeen = {
+    pteMaps: (pfn) => seen.pteMaps.get(pfn),
+    entireMaps: (head) => seen.entireMaps.get(head) ?? 0,
+    perMm: (head) => seen.perMm.get(head),
+  };
+  for (const head of k.folios.heads()) checkHead(k, head, folioSeen, onLru.has(head), queued.delete(head), v);
+  for (const head of queued) v("deferred-split", `the deferred split queue holds ${head}, which is no folio`, { pfn: head });
+}
+
+/** Walk every LRU list: each folio on one list, the one its flags name, with PG_lru, and the lists' counts. Returns the folios found. */
+export function lruMembers(k: Kernel, v: Report): Set<number> {
   const f = k.folios;
   const onLru = new Set<number>();
   for (const vec of k.lru.lruvecs) {
@@ -188,114 +211,64 @@ function checkFolios(k: Kernel, seen: Seen, v: Report): void {
       if (n !== vec.nrFolios[l]) v("lru", `node ${vec.nid} ${LRU_NAMES[l]} counts ${vec.nrFolios[l]} folios but holds ${n}`);
     }
   }
+  return onLru;
+}
+
+/** huge_zero_refcount: the shrinker's reference and one per mm that took one. */
+export function checkHugeZeroRefcount(k: Kernel, v: Report): void {
   const hz = k.hugeZero;
-  if (hz.pfn >= 0) {
-    let mms = 0;
-    for (const mm of k.mms.values()) if (mm.flags & MMF_HUGE_ZERO_FOLIO) mms++;
-    if (hz.refcount !== 1 + mms) v("zero-page", `huge_zero_refcount is ${hz.refcount}, expected 1 + ${mms} mms`, { expected: 1 + mms, found: hz.refcount });
+  if (hz.pfn < 0) return;
+  let mms = 0;
+  for (const mm of k.mms.values()) if (mm.flags & MMF_HUGE_ZERO_FOLIO) mms++;
+  if (hz.refcount !== 1 + mms) v("zero-page", `huge_zero_refcount is ${hz.refcount}, expected 1 + ${mms} mms`, { expected: 1 + mms, found: hz.refcount });
+}
+
+/** The invariants of the folio at `head`: the huge zero folio's refcount, or every folio invariant. */
+export function checkHead(k: Kernel, head: number, seen: FolioSeen, onLru: boolean, queued: boolean, v: Report): void {
+  if (k.hugeZero.is(head)) {
+    const f = k.folios;
+    const want = 1 + (k.heldRefs.get(head) ?? 0);
+    if (f.refcount(head) !== want) v("refcount", `the huge zero folio has refcount ${f.refcount(head)}, expected ${want}`, { pfn: head, expected: want, found: f.refcount(head) });
+    return;
   }
-  const nrAnon = new Map<number, number>();
-  const nrPartial = new Map<number, number>();
-  const queued = new Set(k.deferredSplit.heads());
-  const folioSeen: FolioSeen = {
-    pteMaps: (pfn) => seen.pteMaps.get(pfn),
-    entireMaps: (head) => seen.entireMaps.get(head) ?? 0,
-    perMm: (head) => seen.perMm.get(head),
-  };
-  for (const head of f.heads()) {
-    const order = f.order(head);
-    if (hz.is(head)) {
-      const want = 1 + (k.heldRefs.get(head) ?? 0);
-      if (f.refcount(head) !== want) v("refcount", `the huge zero folio has refcount ${f.refcount(head)}, expected ${want}`, { pfn: head, expected: want, found: f.refcount(head) });
-      continue;
-    }
-    if (order > 0 && f.test(head, PG_anon)) {
-      nrAnon.set(order, (nrAnon.get(order) ?? 0) + 1);
-      if (f.test(head, PG_partially_mapped)) nrPartial.set(order, (nrPartial.get(order) ?? 0) + 1);
-    }
-    checkFolio(k, head, folioSeen, onLru.has(head), queued.delete(head), v);
-  }
-  for (const head of queued) v("deferred-split", `the deferred split queue holds ${head}, which is no folio`, { pfn: head });
-  for (let order = 1; order <= MTHP_MAX_ORDER; order++) {
-    const a = k.mthpStats[order * MTHP_STRIDE + MS.nr_anon]!;
-    const p = k.mthpStats[order * MTHP_STRIDE + MS.nr_anon_partially_mapped]!;
-    if (a !== (nrAnon.get(order) ?? 0)) v("counters", `order-${order} nr_anon is ${a} but ${nrAnon.get(order) ?? 0} anonymous folios of that order exist`);
-    if (p !== (nrPartial.get(order) ?? 0)) v("counters", `order-${order} nr_anon_partially_mapped is ${p} but ${nrPartial.get(order) ?? 0} such folios are partially mapped`);
-  }
+  checkFolio(k, head, seen, onLru, queued, v);
 }
 
 /** swap_map counts and the swap cache agree with the entries found. */
 function checkSwap(k: Kernel, seen: Seen, v: Report): void {
   const dev = k.swap.device;
   if (dev === null) return;
-  const shmemRefs = new Map<number, number>();
-  for (const as of k.files.values()) for (const off of as.swapped.values()) shmemRefs.set(off, (shmemRefs.get(off) ?? 0) + 1);
-  for (let off = 1; off < dev.pages; off++) {
-    const want = (seen.swapRefs.get(off) ?? 0) + (shmemRefs.get(off) ?? 0);
-    if (dev.count(off) !== want) v("swap", `swap slot ${off} count ${dev.count(off)} but ${want} entries reference it`, { expected: want, found: dev.count(off) });
-    if (dev.hasCache(off) !== (dev.lookup(off) >= 0)) v("swap", `swap slot ${off} cache flag disagrees with the swap cache`);
-    if (dev.inUse(off) !== (want > 0 || dev.hasCache(off))) v("swap", `swap slot ${off} in-use state disagrees with its users`);
-  }
+  const shmemRefs = shmemSwapRefs(k);
+  for (let off = 1; off < dev.pages; off++) checkSwapSlot(k, off, (seen.swapRefs.get(off) ?? 0) + (shmemRefs.get(off) ?? 0), v);
 }
 
-/** Node counters against what the folios say. */
-function checkCounters(k: Kernel, v: Report): void {
-  const f = k.folios;
-  const nodes = k.phys.nodes.length;
-  const anon = new Float64Array(nodes);
-  const mapped = new Float64Array(nodes);
-  const anonThp = new Float64Array(nodes);
-  const anonPudThp = new Float64Array(nodes);
-  const lru = Array.from({ length: nodes }, () => new Float64Array(NR_LRU_LISTS));
-  for (const head of f.heads()) {
-    const nid = k.phys.nidOf(head);
-    const nr = f.nrPages(head);
-    const id = f.lid(head);
-    const mappedPages = id === 0 ? (f.pageMapcount(head) > 0 ? 1 : 0) : f.large.entireMapcount[id - 1]! > 0 ? nr : f.large.nrPagesMapped[id - 1]!;
-    if (f.test(head, PG_anon)) {
-      anon[nid]! += mappedPages;
-      if (id !== 0 && f.large.entireMapcount[id - 1]! > 0) {
-        const order = f.order(head);
-        if (order === k.thp.pmdOrder) anonThp[nid]! += nr;
-        else if (order === k.thp.pudOrder) anonPudThp[nid]! += nr;
-      }
-    } else mapped[nid]! += mappedPages;
-    if (f.test(head, PG_lru)) lru[nid]![k.lru.listOf(head)]! += nr;
-  }
-  const lruStat = [NS.nr_inactive_anon, NS.nr_active_anon, NS.nr_inactive_file, NS.nr_active_file, NS.nr_unevictable];
-  const tablePages = k.tables.pages().size;
-  for (const m of k.tables.fragmentMiscounts()) v("pgtable", `fragment page ${m.pfn} counts ${m.refs} fragments but ${m.expected} are live or not yet handed out`, { expected: m.expected, found: m.refs });
-  let statTables = 0;
-  for (let n = 0; n < nodes; n++) {
-    const st = k.phys.nodeStats(n);
-    statTables += st[NS.nr_page_table_pages]!;
-    let buddyFree = 0;
-    for (const z of k.phys.nodes[n]!.zones) buddyFree += z.freePages;
-    if (st[NS.nr_free_pages] !== buddyFree) v("counters", `node ${n} nr_free_pages ${st[NS.nr_free_pages]} but its buddy lists hold ${buddyFree} pages`, { expected: buddyFree, found: st[NS.nr_free_pages] });
-    if (st[NS.nr_anon_pages] !== anon[n]) v("counters", `node ${n} nr_anon_pages ${st[NS.nr_anon_pages]} but ${anon[n]} anon pages are mapped`, { expected: anon[n], found: st[NS.nr_anon_pages] });
-    if (st[NS.nr_anon_transparent_hugepages] !== anonThp[n]) v("counters", `node ${n} nr_anon_transparent_hugepages ${st[NS.nr_anon_transparent_hugepages]} but ${anonThp[n]} pages are PMD-mapped anon THPs`);
-    if (st[NS.nr_anon_pud_transparent_hugepages] !== anonPudThp[n]) v("counters", `node ${n} nr_anon_pud_transparent_hugepages ${st[NS.nr_anon_pud_transparent_hugepages]} but ${anonPudThp[n]} pages are PUD-mapped anon THPs`);
-    if (st[NS.nr_mapped] !== mapped[n]) v("counters", `node ${n} nr_mapped ${st[NS.nr_mapped]} but ${mapped[n]} file pages are mapped`, { expected: mapped[n], found: st[NS.nr_mapped] });
-    for (let l = 0; l < NR_LRU_LISTS; l++) {
-      if (st[lruStat[l]!] !== lru[n]![l]) v("counters", `node ${n} ${LRU_NAMES[l]} counter ${st[lruStat[l]!]} but ${lru[n]![l]} pages are on the list`);
-    }
-  }
-  if (statTables !== tablePages) v("counters", `nr_page_table_pages ${statTables} but ${tablePages} pages hold page tables`, { expected: tablePages, found: statTables });
-}
-
-/** Every page is free, on a pcp list, or allocated to a folio, a page table or the zero page. */
-function checkConservation(k: Kernel, v: Report): void {
-  let allocated = 1; // the zero page
-  for (const head of k.folios.heads()) allocated += k.folios.nrPages(head);
-  allocated += k.tables.pages().size;
-  const free = k.phys.freePagesWithPcp;
-  if (free + allocated !== k.phys.totalPages) v("memory", `free ${free} + allocated ${allocated} != total ${k.phys.totalPages} pages`, { expected: k.phys.totalPages, found: free + allocated });
-}
-
-/** Install the checker on a kernel: it throws InvariantViolation after any operation that breaks one. */
+/**
+ * Install the checker on a kernel: it throws InvariantViolation after any
+ * operation that breaks one. In the incremental mode (the default) each
+ * operation is checked on what it touched, and the full check runs first,
+ * every `checkFullEvery` operations and at each checkpoint.
+ */
 export function installChecker(k: Kernel): void {
+  const full = (op: string): Violation[] => checkInvariants(k, op);
+  if (k.config.checkMode === "full") {
+    k.afterOp = k.fullCheck = (op) => {
+      const vs = full(op);
+      if (vs.length > 0) throw new InvariantViolation(vs);
+    };
+    return;
+  }
+  const inc = new IncrementalChecker(k);
+  inc.attach();
+  let since = 0;
+  k.fullCheck = (op) => {
+    const vs = full(op);
+    inc.resync();
+    since = 0;
+    if (vs.length > 0) throw new InvariantViolation(vs);
+  };
   k.afterOp = (op) => {
-    const vs = checkInvariants(k, op);
+    if (!inc.isSynced || ++since >= k.config.checkFullEvery) return k.fullCheck(op);
+    const vs = inc.check(op);
     if (vs.length > 0) throw new InvariantViolation(vs);
   };
 }

@@ -456,6 +456,18 @@ export class Kernel {
   /** Called after each operation when checking (the invariant checker installs itself here). */
   afterOp: (op: string) => void = () => {};
 
+  /** The full check, whatever the checker's mode (the invariant checker installs itself here). */
+  fullCheck: (op: string) => void = () => {};
+
+  /**
+   * A checkpoint: with checking on, run the full invariant check now (the
+   * incremental checker also starts again from it). Throws
+   * InvariantViolation when it fails.
+   */
+  checkpoint(name = "checkpoint"): void {
+    if (this.config.check) this.fullCheck(name);
+  }
+
   /** @internal Forget an exited mm. */
   dropMm(mm: Mm): void {
     this.mms.delete(mm.id);
