@@ -105,3 +105,100 @@ export class TableMemory implements TableStore {
     return this.tables.size;
   }
 }
+
+/**
+ * The MMU's translation of one address without the explained steps, for
+ * bulk use (TLB coverage, views, traces): filled in place by
+ * ArchBackend.translate, so that one object serves any number of calls.
+ * Field for field what walk() reports, plus the TLB entry the translation
+ * would fill. On a fault only `va`, `fault` and `level` are meaningful and
+ * `reason` is empty: walk() explains.
+ */
+export class Translation {
+  ok = false;
+  va = 0;
+  pa = 0;
+  level: Level = 0 as Level;
+  pageSize = 0;
+  tlbSize = 0;
+  /** The virtual and physical base of the TLB entry (the leaf, or the whole contiguous run). */
+  tlbVa = 0;
+  tlbPa = 0;
+  read = false;
+  write = false;
+  exec = false;
+  user = false;
+  young = false;
+  dirty = false;
+  setsYoung = false;
+  setsDirty = false;
+  fault: WalkFault | null = null;
+  reason = "";
+
+  /** Record a fault at `level`; returns false, for `return t.fail(...)`. */
+  fail(va: number, fault: WalkFault, level: Level, reason: string): false {
+    this.ok = false;
+    this.va = va;
+    this.fault = fault;
+    this.level = level;
+    this.reason = reason;
+    return false;
+  }
+
+  /** Record a translation of `va` to `pa` by a leaf at `level` of `pageSize` bytes, in a TLB entry of `tlbSize`. */
+  leaf(va: number, pa: number, level: Level, pageSize: number, tlbSize: number): void {
+    this.ok = true;
+    this.va = va;
+    this.pa = pa;
+    this.level = level;
+    this.pageSize = pageSize;
+    this.tlbSize = tlbSize;
+    const off = va % tlbSize;
+    this.tlbVa = va - off;
+    this.tlbPa = pa - off;
+    this.fault = null;
+    this.reason = "";
+  }
+
+  /** Record the permissions and the access and dirty state of the leaf; returns true. */
+  perms(read: boolean, write: boolean, exec: boolean, user: boolean, young: boolean, dirty: boolean, setsYoung: boolean, setsDirty: boolean): true {
+    this.read = read;
+    this.write = write;
+    this.exec = exec;
+    this.user = user;
+    this.young = young;
+    this.dirty = dirty;
+    this.setsYoung = setsYoung;
+    this.setsDirty = setsDirty;
+    return true;
+  }
+}
+
+/** The explained walk made of a translation and the steps read on the way. */
+export function hardwareWalkOf(t: Translation, steps: readonly WalkStep[]): HardwareWalk {
+  if (!t.ok) return { ok: false, va: t.va, fault: t.fault ?? "translation", level: t.level, reason: t.reason, steps };
+  return {
+    ok: true,
+    va: t.va,
+    pa: t.pa,
+    level: t.level,
+    pageSize: t.pageSize,
+    tlbSize: t.tlbSize,
+    read: t.read,
+    write: t.write,
+    exec: t.exec,
+    user: t.user,
+    young: t.young,
+    dirty: t.dirty,
+    setsYoung: t.setsYoung,
+    setsDirty: t.setsDirty,
+    steps,
+  };
+}
+
+/** Fill `out` from an explained walk (the translate of a backend that has no faster one). */
+export function translationOf(w: HardwareWalk, out: Translation): boolean {
+  if (!w.ok) return out.fail(w.va, w.fault, w.level, w.reason);
+  out.leaf(w.va, w.pa, w.level, w.pageSize, w.tlbSize);
+  return out.perms(w.read, w.write, w.exec, w.user, w.young, w.dirty, w.setsYoung, w.setsDirty);
+}
