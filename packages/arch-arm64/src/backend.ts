@@ -21,6 +21,8 @@ import {
   type SoftleafFormat,
   type TableStore,
   type Translation,
+  type WalkPlan,
+  walkPlan,
   type WalkAccess,
 } from "@hugemm/arch";
 import { AddressCodec } from "./address";
@@ -475,8 +477,10 @@ export class Arm64Backend extends ArchBackendBase {
     return arm64Walk(this, store, rootPa, va, access);
   }
 
+  private plan: WalkPlan | undefined;
+
   override translate(store: TableStore, rootPa: number, va: number, access: WalkAccess | undefined, out: Translation): boolean {
-    return arm64Translate(this, store, rootPa, va, access ?? NO_ACCESS, out, null);
+    return arm64Translate(this, (this.plan ??= walkPlan(this.geometry)), store, rootPa, va, access ?? NO_ACCESS, out, null);
   }
 
   describe(v: EntryReg, o: number, level: Level): DescribedEntry {

@@ -7,7 +7,6 @@ import {
   PTE,
   type TableStore,
   type WalkAccess,
-  type WalkFault,
   type WalkStep,
   Translation,
   hardwareWalkOf,
@@ -83,37 +82,25 @@ export function translate8xx(cfg: Ppc8xxConfig, store: TableStore, rootPa: numbe
     throw new ArchInputError("virtual address", va, "an integer in [0, 0xffffffff]");
   }
   const explain = steps !== null;
-  const fault = (level: Level, kind: WalkFault, reason: string): false => out.fail(va, kind, level, explain ? reason : "");
 
   const root = store.tableAt(rootPa);
-  if (root === undefined) return fault(PMD, "bad-table", explain ? `no PGD at physical 0x${rootPa.toString(16)}` : "");
+  if (root === undefined) return out.fail(va, "bad-table", PMD, explain ? `no PGD at physical 0x${rootPa.toString(16)}` : "");
   const i1 = Math.floor(va / 2 ** PGDIR_SHIFT);
   const pmd = root[i1]!;
   if (steps !== null) steps.push({ level: PMD, tablePa: rootPa, index: i1, entryPa: rootPa + 4 * i1, raw: BigInt(pmd), described: describe!(pmd, false) });
   if ((pmd & _PMD_PRESENT) === 0) {
-    return fault(PMD, "translation", pmd === 0 ? "L1 entry none: the TLB error reaches do_page_fault()" : "L1 entry not valid");
+    return out.fail(va, "translation", PMD, !explain ? "" : pmd === 0 ? "L1 entry none: the TLB error reaches do_page_fault()" : "L1 entry not valid");
   }
-  if ((pmd & _PMD_BAD) !== 0) return fault(PMD, "bad-table", explain ? `L1 entry has _PMD_BAD bits 0x${(pmd & _PMD_BAD).toString(16)}` : "");
+  if ((pmd & _PMD_BAD) !== 0) return out.fail(va, "bad-table", PMD, explain ? `L1 entry has _PMD_BAD bits 0x${(pmd & _PMD_BAD).toString(16)}` : "");
   const l2Pa = (pmd & PMD_TABLE_MASK) >>> 0;
   const l2 = store.tableAt(l2Pa);
-  if (l2 === undefined) return fault(PMD, "bad-table", explain ? `L1 entry points to 0x${l2Pa.toString(16)}, which holds no PTE table` : "");
+  if (l2 === undefined) return out.fail(va, "bad-table", PMD, explain ? `L1 entry points to 0x${l2Pa.toString(16)}, which holds no PTE table` : "");
 
   const cell = (va >>> 12) & (HW_CELLS_PER_TABLE - 1);
   const pte = l2[cell]!;
-  const leafStep = (note: string): WalkStep => {
-    const described = describe!(pte, true);
-    return {
-      level: PTE,
-      tablePa: l2Pa,
-      index: Math.floor(cell / cfg.cellsPerPte),
-      entryPa: l2Pa + 4 * cell,
-      raw: BigInt(pte),
-      described: { ...described, summary: `${described.summary} [cell ${cell}; ${note}]` },
-    };
-  };
   if ((pte & _PAGE_PRESENT) === 0) {
-    if (steps !== null) steps.push(leafStep("V clear: the TLB error reaches do_page_fault()"));
-    return fault(PTE, "translation", pte === 0 ? "PTE none" : "PTE not present (softleaf)");
+    if (steps !== null) steps.push(leafStep(cfg, describe!, pte, l2Pa, cell, "V clear: the TLB error reaches do_page_fault()"));
+    return out.fail(va, "translation", PTE, !explain ? "" : pte === 0 ? "PTE none" : "PTE not present (softleaf)");
   }
 
   const pageSize = pteLeafSize(pmd, pte);
@@ -130,6 +117,7 @@ export function translate8xx(cfg: Ppc8xxConfig, store: TableStore, rootPa: numbe
   const wantWrite = !wantExec && (access.write ?? false);
 
   let denied: string | undefined;
+  // Which check refuses the access (the reason only when explaining).
   if (asUser && !userSegment) denied = "user access to a segment without _PMD_USER (APG group 0/1: users get no access)";
   else if (wantExec && (pte & _PAGE_EXEC) === 0) denied = "no _PAGE_EXEC: the ITLB miss handler loads PP 001 (no access)";
   else if (wantExec && (pte & _PAGE_GUARDED) !== 0) denied = "instruction fetch from guarded storage";
@@ -141,12 +129,25 @@ export function translate8xx(cfg: Ppc8xxConfig, store: TableStore, rootPa: numbe
     const notes: string[] = [`__pte_leaf_size: ${pageSize / 1024}K`, HANDLER_NOTE];
     if (!young) notes.push("ACCESSED clear: APG group 0/2 denies the access, do_page_fault() sets _PAGE_ACCESSED");
     if (wantWrite && !dirty) notes.push("C clear: the store raises a DTLB error, do_page_fault() sets _PAGE_DIRTY");
-    steps.push(leafStep(notes.join("; ")));
+    steps.push(leafStep(cfg, describe!, pte, l2Pa, cell, notes.join("; ")));
   }
-  if (denied !== undefined) return fault(level, "permission", denied);
+  if (denied !== undefined) return out.fail(va, "permission", level, !explain ? "" : denied);
 
   const mask = (~(pageSize - 1)) >>> 0;
   const pa = ((pte & mask) >>> 0) + (va & (pageSize - 1));
   out.leaf(va, pa, level, pageSize, pageSize);
   return out.perms(read, write, exec, userSegment, young, dirty, !young, wantWrite && !dirty);
+}
+
+/** The explained step of the PTE cell read. */
+function leafStep(cfg: Ppc8xxConfig, describe: WordDescriber, pte: number, l2Pa: number, cell: number, note: string): WalkStep {
+  const described = describe(pte, true);
+  return {
+    level: PTE,
+    tablePa: l2Pa,
+    index: Math.floor(cell / cfg.cellsPerPte),
+    entryPa: l2Pa + 4 * cell,
+    raw: BigInt(pte),
+    described: { ...described, summary: `${described.summary} [cell ${cell}; ${note}]` },
+  };
 }

@@ -20,6 +20,8 @@ import {
   type SoftleafFormat,
   type TableStore,
   type Translation,
+  type WalkPlan,
+  walkPlan,
   type WalkAccess,
 } from "@hugemm/arch";
 import {
@@ -345,8 +347,10 @@ export class X86_64Backend extends ArchBackendBase {
     return walkTables(this.geometry, store, rootPa, va, access, (v, o, level) => this.describe(v, o, level));
   }
 
+  private plan: WalkPlan | undefined;
+
   override translate(store: TableStore, rootPa: number, va: number, access: WalkAccess | undefined, out: Translation): boolean {
-    return translateTables(this.geometry, store, rootPa, va, access ?? NO_ACCESS, out, null, null);
+    return translateTables(this.geometry, (this.plan ??= walkPlan(this.geometry)), store, rootPa, va, access ?? NO_ACCESS, out, null, null);
   }
 
   describe(v: EntryReg, o: number, level: Level): DescribedEntry {

@@ -1,4 +1,5 @@
 import type { DescribedEntry } from "./describe";
+import type { Geometry } from "./geometry";
 import type { Level } from "./level";
 
 /** Resolves the physical address of a table to its storage. */
@@ -201,4 +202,34 @@ export function translationOf(w: HardwareWalk, out: Translation): boolean {
   if (!w.ok) return out.fail(w.va, w.fault, w.level, w.reason);
   out.leaf(w.va, w.pa, w.level, w.pageSize, w.tlbSize);
   return out.perms(w.read, w.write, w.exec, w.user, w.young, w.dirty, w.setsYoung, w.setsDirty);
+}
+
+/**
+ * What a translation reads of each table of a geometry, top-down, as typed
+ * arrays: the bytes one entry maps (the divisor of its index), the index
+ * mask, the level, whether it may hold a leaf, its contiguous-run length.
+ * A backend makes it once; a hot walk then reads no geometry objects.
+ */
+export interface WalkPlan {
+  readonly tables: number;
+  /** 2^vaBits: the bytes of virtual address the tables translate. */
+  readonly vaSpan: number;
+  readonly entrySize: Float64Array;
+  readonly mask: Int32Array;
+  readonly level: Uint8Array;
+  readonly leafAllowed: Uint8Array;
+  readonly contEntries: Int32Array;
+}
+
+export function walkPlan(g: Geometry): WalkPlan {
+  const n = g.tables.length;
+  const plan = { tables: n, vaSpan: 2 ** g.vaBits, entrySize: new Float64Array(n), mask: new Int32Array(n), level: new Uint8Array(n), leafAllowed: new Uint8Array(n), contEntries: new Int32Array(n) };
+  g.tables.forEach((t, i) => {
+    plan.entrySize[i] = 2 ** t.shift;
+    plan.mask[i] = t.entries - 1;
+    plan.level[i] = t.level;
+    plan.leafAllowed[i] = t.leafAllowed ? 1 : 0;
+    plan.contEntries[i] = t.contEntries;
+  });
+  return plan;
 }
