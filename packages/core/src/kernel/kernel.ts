@@ -166,6 +166,7 @@ export class Kernel {
       this.events,
       newNodeStats,
     );
+    this.phys.fastPaths = c.fastPaths;
     this.folios = new Folios(this.phys);
     this.lru = new Lru(this.folios, this.phys);
     this.tables = new PageTables(this.backend, this.phys, this.folios);
