@@ -10,7 +10,7 @@ describe("selection and the metrics a run must produce", () => {
   it("expect the fixed list of metrics in quick mode", () => {
     const names = expectedMetrics(select(all, undefined, true), true, false);
     expect(names.filter((n) => !n.startsWith("arch."))).toEqual(QUICK_REQUIRED);
-    expect(names.filter((n) => n.startsWith("arch."))).toHaveLength(48);
+    expect(names.filter((n) => n.startsWith("arch."))).toHaveLength(56);
   });
 
   it("runs everything without --only, and the issue's example metrics are expected under their exact names", () => {

@@ -20,6 +20,9 @@ import {
   type ProtIndex,
   type SoftleafFormat,
   type TableStore,
+  type Translation,
+  type WalkPlan,
+  walkPlan,
   type WalkAccess,
 } from "@hugemm/arch";
 import { AddressCodec } from "./address";
@@ -33,7 +36,10 @@ import { parseArm64Options, type Arm64Config, type Arm64Options } from "./option
 import { arm64ProtName, ProtectionMap } from "./prot";
 import * as swp from "./softleaf";
 import { loadEntry, storeEntry } from "./table-storage";
-import { arm64Walk } from "./walk";
+import { arm64Translate, arm64Walk } from "./walk";
+
+/** A user read: what translate() checks when no access is given. */
+const NO_ACCESS: WalkAccess = {};
 
 const MAX_SWAP_OFFSET = 2 ** SWP_OFFSET_BITS - 1;
 
@@ -474,6 +480,12 @@ export class Arm64Backend extends ArchBackendBase {
 
   walk(store: TableStore, rootPa: number, va: number, access?: WalkAccess): HardwareWalk {
     return arm64Walk(this, store, rootPa, va, access);
+  }
+
+  private plan: WalkPlan | undefined;
+
+  override translate(store: TableStore, rootPa: number, va: number, access: WalkAccess | undefined, out: Translation): boolean {
+    return arm64Translate(this, (this.plan ??= walkPlan(this.geometry)), store, rootPa, va, access ?? NO_ACCESS, out, null);
   }
 
   describe(v: EntryReg, o: number, level: Level): DescribedEntry {

@@ -3,14 +3,16 @@ import {
   entryRegs,
   entryToBigInt,
   levelName,
-  tableIndex,
   PTE,
   type HardwareWalk,
-  type Level,
   type TableStore,
   type WalkAccess,
-  type WalkFault,
   type WalkStep,
+  Translation,
+  hardwareWalkOf,
+  walkPlan,
+  type Level,
+  type WalkPlan,
 } from "@hugemm/arch";
 import type { Arm64Backend } from "./backend";
 import {
@@ -40,56 +42,65 @@ import { loadEntry } from "./table-storage";
  * (APTable, UXNTable, PXNTable); the leaf's AP[2:1], UXN and PXN finish it.
  */
 export function arm64Walk(b: Arm64Backend, store: TableStore, rootPa: number, va: number, access: WalkAccess = {}): HardwareWalk {
+  const t = new Translation();
+  const steps: WalkStep[] = [];
+  arm64Translate(b, walkPlan(b.geometry), store, rootPa, va, access, t, steps);
+  return hardwareWalkOf(t, steps);
+}
+
+const REG = entryRegs(1);
+
+/** The walk itself, into `out`; with `steps` every entry read is recorded and every fault explained. */
+export function arm64Translate(b: Arm64Backend, plan: WalkPlan, store: TableStore, rootPa: number, va: number, access: WalkAccess, out: Translation, steps: WalkStep[] | null): boolean {
   const g = b.geometry;
   if (!(Number.isInteger(va) && va >= 0)) {
     throw new ArchInputError("virtual address", va, "a non-negative integer");
   }
-  const steps: WalkStep[] = [];
+  const explain = steps !== null;
   const top = g.tables[0]!;
-  const fault = (kind: WalkFault, level: Level, reason: string): HardwareWalk => ({ ok: false, va, fault: kind, level, reason, steps });
-  if (va >= 2 ** g.vaBits) {
-    return fault("translation", top.level, `va 0x${va.toString(16)} is outside the ${g.vaBits}-bit TTBR0 range`);
+  if (va >= plan.vaSpan) {
+    return out.fail(va, "translation", top.level, explain ? `va 0x${va.toString(16)} is outside the ${g.vaBits}-bit TTBR0 range` : "");
   }
 
-  const reg = entryRegs(1);
+  const reg = explain ? entryRegs(1) : REG;
   let tablePa = rootPa;
   let noEl0 = false;
   let rdonlyBelow = false;
   let uxnBelow = false;
   let pxnBelow = false;
-  for (const t of g.tables) {
+  for (let ti = 0; ti < plan.tables; ti++) {
+    const level = plan.level[ti] as Level;
     const table = store.tableAt(tablePa);
     if (table === undefined) {
-      return fault("bad-table", t.level, `no table at physical address 0x${tablePa.toString(16)}`);
+      return out.fail(va, "bad-table", level, explain ? `no table at physical address 0x${tablePa.toString(16)}` : "");
     }
-    const index = tableIndex(t, va);
+    const index = Math.floor(va / plan.entrySize[ti]!) & plan.mask[ti]!;
     loadEntry(table, index, reg, 0);
-    steps.push({ level: t.level, tablePa, index, entryPa: tablePa + index * 8, raw: entryToBigInt(reg, 0), described: b.describe(reg, 0, t.level) });
+    if (steps !== null) steps.push({ level: level, tablePa, index, entryPa: tablePa + index * 8, raw: entryToBigInt(reg, 0), described: b.describe(reg, 0, level) });
     const lo = reg[0]!;
     const hi = reg[1]!;
-    const name = levelName(t.level);
 
     if ((lo & LO_VALID) === 0) {
-      return fault("translation", t.level, `${name} entry not valid: ${steps[steps.length - 1]!.described.summary}`);
+      return out.fail(va, "translation", level, steps !== null ? `${levelName(level)} entry not valid: ${steps[steps.length - 1]!.described.summary}` : "");
     }
-    if (t.level !== PTE && (lo & LO_TYPE_MASK) === LO_TYPE_PAGE) {
+    if (level !== PTE && (lo & LO_TYPE_MASK) === LO_TYPE_PAGE) {
       noEl0 ||= (hi & HI_AP_TABLE_NO_EL0) !== 0;
       rdonlyBelow ||= (hi & HI_AP_TABLE_RDONLY) !== 0;
       uxnBelow ||= (hi & HI_UXN_TABLE) !== 0;
       pxnBelow ||= (hi & HI_PXN_TABLE) !== 0;
-      tablePa = b.tablePa(reg, 0, t.level);
+      tablePa = b.tablePa(reg, 0, level);
       continue;
     }
-    if (t.level === PTE && (lo & LO_TYPE_MASK) !== LO_TYPE_PAGE) {
-      return fault("translation", t.level, "descriptor type 0b01 is reserved at the last level");
+    if (level === PTE && (lo & LO_TYPE_MASK) !== LO_TYPE_PAGE) {
+      return out.fail(va, "translation", level, explain ? "descriptor type 0b01 is reserved at the last level" : "");
     }
-    if (!t.leafAllowed) {
-      return fault("translation", t.level, `no block descriptors at the ${name} level with this granule`);
+    if (plan.leafAllowed[ti] === 0) {
+      return out.fail(va, "translation", level, explain ? `no block descriptors at the ${levelName(level)} level with this granule` : "");
     }
 
-    const pageSize = 2 ** t.shift;
+    const pageSize = plan.entrySize[ti]!;
     const cont = (hi & HI_CONT) !== 0;
-    const tlbSize = cont ? pageSize * t.contEntries : pageSize;
+    const tlbSize = cont ? pageSize * plan.contEntries[ti]! : pageSize;
     const outPa = b.codec.decode(lo, hi);
     const pa = outPa - (outPa % pageSize) + (va % pageSize);
 
@@ -104,31 +115,16 @@ export function arm64Walk(b: Arm64Backend, store: TableStore, rootPa: number, va
     const exec = asUser ? (hi & HI_UXN) === 0 && !uxnBelow : (hi & HI_PXN) === 0 && !pxnBelow && !el0Writable;
 
     if (access.exec) {
-      if (!exec) return fault("permission", t.level, asUser ? "instruction fetch from a UXN page" : "instruction fetch from a PXN page");
+      if (!exec) return out.fail(va, "permission", level, explain ? (asUser ? "instruction fetch from a UXN page" : "instruction fetch from a PXN page") : "");
     } else {
-      if (!read) return fault("permission", t.level, "EL0 access to a page without PTE_USER (AP[1])");
+      if (!read) return out.fail(va, "permission", level, explain ? "EL0 access to a page without PTE_USER (AP[1])" : "");
       if (access.write && !write) {
-        return fault("permission", t.level, rdonlyBelow ? "write below an APTable read-only table" : "write to a read-only page (PTE_RDONLY without DBM)");
+        return out.fail(va, "permission", level, explain ? (rdonlyBelow ? "write below an APTable read-only table" : "write to a read-only page (PTE_RDONLY without DBM)") : "");
       }
     }
     const young = (lo & LO_AF) !== 0;
-    return {
-      ok: true,
-      va,
-      pa,
-      level: t.level,
-      pageSize,
-      tlbSize,
-      read,
-      write,
-      exec,
-      user: el0,
-      young,
-      dirty: isDirty(reg, 0),
-      setsYoung: !young,
-      setsDirty: access.write === true && !access.exec && rdonly && dbm,
-      steps,
-    };
+    out.leaf(va, pa, level, pageSize, tlbSize);
+    return out.perms(read, write, exec, el0, young, isDirty(reg, 0), !young, access.write === true && !access.exec && rdonly && dbm);
   }
-  return fault("bad-table", PTE, "the walk ran past the last table");
+  return out.fail(va, "bad-table", PTE, explain ? "the walk ran past the last table" : "");
 }

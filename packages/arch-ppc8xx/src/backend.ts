@@ -12,6 +12,7 @@ import {
   type SoftleafFormat,
   softleafFormat,
   type TableStore,
+  type Translation,
   type WalkAccess,
 } from "@hugemm/arch";
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_EXEC, _PAGE_NA, _PAGE_PRESENT, _PAGE_RO, _PAGE_SPS, _PAGE_SWP_EXCLUSIVE, HUGE_LEAF, PP_MASK, SWP_OFFSET_BITS } from "./bits";
@@ -25,7 +26,10 @@ import { PPC8XX_ARCH, type Ppc8xxOptions, resolvePpc8xxVariant, type Ppc8xxVaria
 import { protName } from "./prot";
 import { isSwpWord, swpEntryWord, swpExclusiveWord, swpOffsetOfWord, swpTypeOfWord } from "./softleaf";
 import { entryWordIndex, ptePartialUpdate } from "./table-storage";
-import { walk8xx } from "./walk";
+import { translate8xx, walk8xx } from "./walk";
+
+/** A user read: what translate() checks when no access is given. */
+const NO_ACCESS: WalkAccess = {};
 
 /** The PowerPC 8xx (MPC8xx) backend: one instance per page-size configuration. */
 export class Ppc8xxBackend extends Ppc8xxEntryAlgebra {
@@ -205,6 +209,10 @@ export class Ppc8xxBackend extends Ppc8xxEntryAlgebra {
 
   walk(store: TableStore, rootPa: number, va: number, access: WalkAccess = {}): HardwareWalk {
     return walk8xx(this.cfg, store, rootPa, va, access, (w, pte) => describeWord(this.cfg, this.softleaf, w, 0, pte ? 0 : 1, pte));
+  }
+
+  override translate(store: TableStore, rootPa: number, va: number, access: WalkAccess | undefined, out: Translation): boolean {
+    return translate8xx(this.cfg, store, rootPa, va, access ?? NO_ACCESS, out, null, null);
   }
 
   describe(v: EntryReg, o: number, level: Level): DescribedEntry {

@@ -7,8 +7,9 @@ import {
   PTE,
   type TableStore,
   type WalkAccess,
-  type WalkFault,
   type WalkStep,
+  Translation,
+  hardwareWalkOf,
 } from "@hugemm/arch";
 import {
   _PAGE_ACCESSED,
@@ -69,39 +70,37 @@ const HANDLER_NOTE =
  * is walked from rootPa.
  */
 export function walk8xx(cfg: Ppc8xxConfig, store: TableStore, rootPa: number, va: number, access: WalkAccess, describe: WordDescriber): HardwareWalk {
+  const t = new Translation();
+  const steps: WalkStep[] = [];
+  translate8xx(cfg, store, rootPa, va, access, t, steps, describe);
+  return hardwareWalkOf(t, steps);
+}
+
+/** The walk itself, into `out`; with `steps` (and `describe`) every word read is recorded and every fault explained. */
+export function translate8xx(cfg: Ppc8xxConfig, store: TableStore, rootPa: number, va: number, access: WalkAccess, out: Translation, steps: WalkStep[] | null, describe: WordDescriber | null): boolean {
   if (!(va >= 0 && va <= 0xffffffff) || va !== Math.floor(va)) {
     throw new ArchInputError("virtual address", va, "an integer in [0, 0xffffffff]");
   }
-  const steps: WalkStep[] = [];
-  const fault = (level: Level, kind: WalkFault, reason: string): HardwareWalk => ({ ok: false, va, fault: kind, level, reason, steps });
+  const explain = steps !== null;
 
   const root = store.tableAt(rootPa);
-  if (root === undefined) return fault(PMD, "bad-table", `no PGD at physical 0x${rootPa.toString(16)}`);
+  if (root === undefined) return out.fail(va, "bad-table", PMD, explain ? `no PGD at physical 0x${rootPa.toString(16)}` : "");
   const i1 = Math.floor(va / 2 ** PGDIR_SHIFT);
   const pmd = root[i1]!;
-  steps.push({ level: PMD, tablePa: rootPa, index: i1, entryPa: rootPa + 4 * i1, raw: BigInt(pmd), described: describe(pmd, false) });
+  if (steps !== null) steps.push({ level: PMD, tablePa: rootPa, index: i1, entryPa: rootPa + 4 * i1, raw: BigInt(pmd), described: describe!(pmd, false) });
   if ((pmd & _PMD_PRESENT) === 0) {
-    return fault(PMD, "translation", pmd === 0 ? "L1 entry none: the TLB error reaches do_page_fault()" : "L1 entry not valid");
+    return out.fail(va, "translation", PMD, !explain ? "" : pmd === 0 ? "L1 entry none: the TLB error reaches do_page_fault()" : "L1 entry not valid");
   }
-  if ((pmd & _PMD_BAD) !== 0) return fault(PMD, "bad-table", `L1 entry has _PMD_BAD bits 0x${(pmd & _PMD_BAD).toString(16)}`);
+  if ((pmd & _PMD_BAD) !== 0) return out.fail(va, "bad-table", PMD, explain ? `L1 entry has _PMD_BAD bits 0x${(pmd & _PMD_BAD).toString(16)}` : "");
   const l2Pa = (pmd & PMD_TABLE_MASK) >>> 0;
   const l2 = store.tableAt(l2Pa);
-  if (l2 === undefined) return fault(PMD, "bad-table", `L1 entry points to 0x${l2Pa.toString(16)}, which holds no PTE table`);
+  if (l2 === undefined) return out.fail(va, "bad-table", PMD, explain ? `L1 entry points to 0x${l2Pa.toString(16)}, which holds no PTE table` : "");
 
   const cell = (va >>> 12) & (HW_CELLS_PER_TABLE - 1);
   const pte = l2[cell]!;
-  const described = describe(pte, true);
-  const leafStep = (note: string): WalkStep => ({
-    level: PTE,
-    tablePa: l2Pa,
-    index: Math.floor(cell / cfg.cellsPerPte),
-    entryPa: l2Pa + 4 * cell,
-    raw: BigInt(pte),
-    described: { ...described, summary: `${described.summary} [cell ${cell}; ${note}]` },
-  });
   if ((pte & _PAGE_PRESENT) === 0) {
-    steps.push(leafStep("V clear: the TLB error reaches do_page_fault()"));
-    return fault(PTE, "translation", pte === 0 ? "PTE none" : "PTE not present (softleaf)");
+    if (steps !== null) steps.push(leafStep(cfg, describe!, pte, l2Pa, cell, "V clear: the TLB error reaches do_page_fault()"));
+    return out.fail(va, "translation", PTE, !explain ? "" : pte === 0 ? "PTE none" : "PTE not present (softleaf)");
   }
 
   const pageSize = pteLeafSize(pmd, pte);
@@ -118,6 +117,7 @@ export function walk8xx(cfg: Ppc8xxConfig, store: TableStore, rootPa: number, va
   const wantWrite = !wantExec && (access.write ?? false);
 
   let denied: string | undefined;
+  // Which check refuses the access (the reason only when explaining).
   if (asUser && !userSegment) denied = "user access to a segment without _PMD_USER (APG group 0/1: users get no access)";
   else if (wantExec && (pte & _PAGE_EXEC) === 0) denied = "no _PAGE_EXEC: the ITLB miss handler loads PP 001 (no access)";
   else if (wantExec && (pte & _PAGE_GUARDED) !== 0) denied = "instruction fetch from guarded storage";
@@ -125,29 +125,29 @@ export function walk8xx(cfg: Ppc8xxConfig, store: TableStore, rootPa: number, va
   else if (!wantExec && !read) denied = "PP _PAGE_NA: no data access (PAGE_NONE)";
   else if (wantWrite && !write) denied = "PP _PAGE_RO: read-only";
 
-  const notes: string[] = [`__pte_leaf_size: ${pageSize / 1024}K`, HANDLER_NOTE];
-  if (!young) notes.push("ACCESSED clear: APG group 0/2 denies the access, do_page_fault() sets _PAGE_ACCESSED");
-  if (wantWrite && !dirty) notes.push("C clear: the store raises a DTLB error, do_page_fault() sets _PAGE_DIRTY");
-  steps.push(leafStep(notes.join("; ")));
-  if (denied !== undefined) return fault(level, "permission", denied);
+  if (steps !== null) {
+    const notes: string[] = [`__pte_leaf_size: ${pageSize / 1024}K`, HANDLER_NOTE];
+    if (!young) notes.push("ACCESSED clear: APG group 0/2 denies the access, do_page_fault() sets _PAGE_ACCESSED");
+    if (wantWrite && !dirty) notes.push("C clear: the store raises a DTLB error, do_page_fault() sets _PAGE_DIRTY");
+    steps.push(leafStep(cfg, describe!, pte, l2Pa, cell, notes.join("; ")));
+  }
+  if (denied !== undefined) return out.fail(va, "permission", level, !explain ? "" : denied);
 
   const mask = (~(pageSize - 1)) >>> 0;
   const pa = ((pte & mask) >>> 0) + (va & (pageSize - 1));
+  out.leaf(va, pa, level, pageSize, pageSize);
+  return out.perms(read, write, exec, userSegment, young, dirty, !young, wantWrite && !dirty);
+}
+
+/** The explained step of the PTE cell read. */
+function leafStep(cfg: Ppc8xxConfig, describe: WordDescriber, pte: number, l2Pa: number, cell: number, note: string): WalkStep {
+  const described = describe(pte, true);
   return {
-    ok: true,
-    va,
-    pa,
-    level,
-    pageSize,
-    tlbSize: pageSize,
-    read,
-    write,
-    exec,
-    user: userSegment,
-    young,
-    dirty,
-    setsYoung: !young,
-    setsDirty: wantWrite && !dirty,
-    steps,
+    level: PTE,
+    tablePa: l2Pa,
+    index: Math.floor(cell / cfg.cellsPerPte),
+    entryPa: l2Pa + 4 * cell,
+    raw: BigInt(pte),
+    described: { ...described, summary: `${described.summary} [cell ${cell}; ${note}]` },
   };
 }

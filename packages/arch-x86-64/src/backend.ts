@@ -19,6 +19,9 @@ import {
   softleafFormat,
   type SoftleafFormat,
   type TableStore,
+  type Translation,
+  type WalkPlan,
+  walkPlan,
   type WalkAccess,
 } from "@hugemm/arch";
 import {
@@ -51,7 +54,7 @@ import { PROT_HI, PROT_LO, protName } from "./prot";
 import { clearSaveddirty, mksaveddirty } from "./saved-dirty";
 import { decodeSwpOffset, decodeSwpType, encodeSoftleaf } from "./softleaf";
 import { readSlot, writeSlot } from "./table-storage";
-import { walkTables } from "./walk";
+import { NO_ACCESS, translateTables, walkTables } from "./walk";
 
 const TWO_32 = 0x100000000;
 
@@ -348,6 +351,12 @@ export class X86_64Backend extends ArchBackendBase {
 
   walk(store: TableStore, rootPa: number, va: number, access: WalkAccess = {}): HardwareWalk {
     return walkTables(this.geometry, store, rootPa, va, access, (v, o, level) => this.describe(v, o, level));
+  }
+
+  private plan: WalkPlan | undefined;
+
+  override translate(store: TableStore, rootPa: number, va: number, access: WalkAccess | undefined, out: Translation): boolean {
+    return translateTables(this.geometry, (this.plan ??= walkPlan(this.geometry)), store, rootPa, va, access ?? NO_ACCESS, out, null, null);
   }
 
   describe(v: EntryReg, o: number, level: Level): DescribedEntry {

@@ -11,10 +11,12 @@ import {
   PTE,
   PUD,
   type TableStore,
-  tableIndex,
   type WalkAccess,
-  type WalkFault,
   type WalkStep,
+  Translation,
+  hardwareWalkOf,
+  walkPlan,
+  type WalkPlan,
 } from "@hugemm/arch";
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_NX_HI, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_USER, PFN_MASK_HI, PTE_PFN_MASK_LO } from "./bits";
 import { entryAddress, pfnMaskLo } from "./pfn";
@@ -39,74 +41,84 @@ export function walkTables(
   access: WalkAccess,
   describe: (v: EntryReg, o: number, level: Level) => DescribedEntry,
 ): HardwareWalk {
-  checkCanonical(geometry, va);
+  const t = new Translation();
   const steps: WalkStep[] = [];
-  const reg = new Uint32Array(2);
+  translateTables(geometry, walkPlan(geometry), store, rootPa, va, access, t, steps, describe);
+  return hardwareWalkOf(t, steps);
+}
+
+/**
+ * The walk itself, into `out`: with `steps` (and `describe`) every entry
+ * read is recorded and every fault explained; without, nothing is
+ * allocated on the way.
+ */
+export function translateTables(
+  geometry: Geometry,
+  plan: WalkPlan,
+  store: TableStore,
+  rootPa: number,
+  va: number,
+  access: WalkAccess,
+  out: Translation,
+  steps: WalkStep[] | null,
+  describe: ((v: EntryReg, o: number, level: Level) => DescribedEntry) | null,
+): boolean {
+  const half = plan.vaSpan / 2;
+  if (!((va >= 0 && va < half) || (va >= TWO_64 - half && va < TWO_64)) || !Number.isInteger(va)) checkCanonical(geometry, va);
   const userAccess = access.user ?? true;
   const physLimitHi = geometry.physBits >= 52 ? 0 : (PFN_MASK_HI & ~((1 << (geometry.physBits - 32)) - 1)) >>> 0;
   let writable = true;
   let user = true;
   let noExec = false;
   let tablePa = rootPa;
+  const explain = steps !== null;
 
-  const fault = (kind: WalkFault, level: Level, reason: string): HardwareWalk => ({ ok: false, va, fault: kind, level, reason, steps });
-
-  for (const t of geometry.tables) {
+  for (let ti = 0; ti < plan.tables; ti++) {
+    const level = plan.level[ti] as Level;
     const table = store.tableAt(tablePa);
-    if (table === undefined) return fault("bad-table", t.level, `no ${levelName(t.level)} table at ${hex(tablePa)}`);
-    const index = tableIndex(t, va);
-    reg[0] = table[index * 2]!;
-    reg[1] = table[index * 2 + 1]!;
-    const lo = reg[0];
-    const hi = reg[1];
-    const described = describe(reg, 0, t.level);
-    steps.push({ level: t.level, tablePa, index, entryPa: tablePa + index * 8, raw: (BigInt(hi) << 32n) | BigInt(lo), described });
+    if (table === undefined) return out.fail(va, "bad-table", level, explain ? `no ${levelName(level)} table at ${hex(tablePa)}` : "");
+    const index = Math.floor(va / plan.entrySize[ti]!) & plan.mask[ti]!;
+    const lo = table[index * 2]!;
+    const hi = table[index * 2 + 1]!;
+    let described: DescribedEntry | undefined;
+    if (steps !== null) {
+      described = describe!(Uint32Array.of(lo, hi), 0, level);
+      steps.push({ level: level, tablePa, index, entryPa: tablePa + index * 8, raw: (BigInt(hi) << 32n) | BigInt(lo), described });
+    }
 
-    if ((lo & _PAGE_PRESENT) === 0) return fault("translation", t.level, notPresentReason(described));
-    if ((hi & physLimitHi) !== 0) return fault("bad-table", t.level, `reserved bit: address above MAXPHYADDR (${geometry.physBits} bits)`);
+    if ((lo & _PAGE_PRESENT) === 0) return out.fail(va, "translation", level, described === undefined ? "" : notPresentReason(described));
+    if ((hi & physLimitHi) !== 0) return out.fail(va, "bad-table", level, explain ? `reserved bit: address above MAXPHYADDR (${geometry.physBits} bits)` : "");
     writable &&= (lo & _PAGE_RW) !== 0;
     user &&= (lo & _PAGE_USER) !== 0;
     noExec ||= (hi & _PAGE_NX_HI) !== 0;
 
     const pse = (lo & _PAGE_PSE) !== 0;
-    if (t.level >= P4D && pse) return fault("bad-table", t.level, `reserved bit: PS is reserved in a ${levelName(t.level)} entry`);
-    const leaf = t.level === PTE || ((t.level === PMD || t.level === PUD) && pse);
+    if (level >= P4D && pse) return out.fail(va, "bad-table", level, explain ? `reserved bit: PS is reserved in a ${levelName(level)} entry` : "");
+    const leaf = level === PTE || ((level === PMD || level === PUD) && pse);
     if (!leaf) {
       tablePa = entryAddress(lo, hi, PTE_PFN_MASK_LO);
       continue;
     }
 
-    const maskLo = pfnMaskLo(t.level, lo);
+    const maskLo = pfnMaskLo(level, lo);
     if (pse && (lo & PTE_PFN_MASK_LO & ~maskLo & ~0x1000) !== 0) {
-      return fault("bad-table", t.level, "reserved bit: low address bits of a huge leaf must be 0");
+      return out.fail(va, "bad-table", level, explain ? "reserved bit: low address bits of a huge leaf must be 0" : "");
     }
-    const pageSize = 2 ** t.shift;
-    if (userAccess && !user) return fault("permission", t.level, "user access to a supervisor page");
-    if (access.write && !writable) return fault("permission", t.level, "write to a read-only mapping (RW clear at some level)");
-    if (access.exec && noExec) return fault("permission", t.level, "instruction fetch from a no-execute mapping (NX set at some level)");
-    if (access.exec && !userAccess && user) return fault("permission", t.level, "supervisor instruction fetch from a user page (SMEP)");
+    const pageSize = plan.entrySize[ti]!;
+    if (userAccess && !user) return out.fail(va, "permission", level, explain ? "user access to a supervisor page" : "");
+    if (access.write && !writable) return out.fail(va, "permission", level, explain ? "write to a read-only mapping (RW clear at some level)" : "");
+    if (access.exec && noExec) return out.fail(va, "permission", level, explain ? "instruction fetch from a no-execute mapping (NX set at some level)" : "");
+    if (access.exec && !userAccess && user) return out.fail(va, "permission", level, explain ? "supervisor instruction fetch from a user page (SMEP)" : "");
     const young = (lo & _PAGE_ACCESSED) !== 0;
     const dirty = (lo & _PAGE_DIRTY) !== 0;
-    return {
-      ok: true,
-      va,
-      pa: entryAddress(lo, hi, maskLo) + (va % pageSize),
-      level: t.level,
-      pageSize,
-      tlbSize: pageSize,
-      read: true,
-      write: writable,
-      exec: !noExec,
-      user,
-      young,
-      dirty,
-      setsYoung: !young,
-      setsDirty: access.write === true && !dirty,
-      steps,
-    };
+    out.leaf(va, entryAddress(lo, hi, maskLo) + (va % pageSize), level, pageSize, pageSize);
+    return out.perms(true, writable, !noExec, user, young, dirty, !young, access.write === true && !dirty);
   }
-  return fault("bad-table", PTE, "walk ended without a leaf");
+  return out.fail(va, "bad-table", PTE, explain ? "walk ended without a leaf" : "");
 }
+
+/** A user read: what translate() checks when no access is given. */
+export const NO_ACCESS: WalkAccess = {};
 
 function notPresentReason(d: DescribedEntry): string {
   switch (d.kind) {
@@ -122,6 +134,8 @@ function notPresentReason(d: DescribedEntry): string {
       return `PRESENT clear: ${d.summary}`;
   }
 }
+
+const TWO_64 = 2 ** 64;
 
 /** Addresses must be canonical: bits above vaBits-1 all equal to bit vaBits-1. */
 function checkCanonical(g: Geometry, va: number): void {

@@ -6,7 +6,7 @@ import type { Level } from "./level";
 import type { ProtIndex } from "./prot";
 import type { SoftleafFormat } from "./softleaf";
 import type { PageTableContext } from "./tlb";
-import type { HardwareWalk, TableStore, WalkAccess } from "./walk";
+import type { HardwareWalk, TableStore, Translation, WalkAccess } from "./walk";
 
 /** The contract version this package defines. Backends state the one they implement. */
 export const SPECIFICATION_VERSION = "v1";
@@ -202,8 +202,14 @@ export interface ArchBackend {
    */
   hwAccess(table: Uint32Array, index: number, level: Level, write: boolean): boolean;
 
-  /** Translate `va` through the tables rooted at `rootPa` as the MMU would. Not a hot path. */
+  /** Translate `va` through the tables rooted at `rootPa` as the MMU would, every step explained. Not a hot path. */
   walk(store: TableStore, rootPa: number, va: number, access?: WalkAccess): HardwareWalk;
+  /**
+   * The same translation without the explanation, into `out` (reused from
+   * call to call): true when `va` translates. Agrees with walk() on every
+   * address. The hot path of bulk translation (TLB coverage, views, traces).
+   */
+  translate(store: TableStore, rootPa: number, va: number, access: WalkAccess | undefined, out: Translation): boolean;
   /** Name every set bit of an entry at `level`. Not a hot path. */
   describe(v: EntryReg, o: number, level: Level): DescribedEntry;
   /** The kernel's name for vm_get_page_prot(prot) (PAGE_COPY, PAGE_SHARED_EXEC, ...). */

@@ -8,7 +8,7 @@ import { type Level, PTE } from "./level";
 import type { ProtIndex } from "./prot";
 import type { SoftleafFormat } from "./softleaf";
 import type { PageTableContext } from "./tlb";
-import type { HardwareWalk, TableStore, WalkAccess } from "./walk";
+import { translationOf, type HardwareWalk, type TableStore, type Translation, type WalkAccess } from "./walk";
 
 /**
  * The generic page-table operations every arch gets unless it overrides them:
@@ -86,6 +86,11 @@ export abstract class ArchBackendBase implements ArchBackend {
   abstract readEntry(table: Uint32Array, index: number, level: Level, out: EntryReg, o: number): void;
   abstract writeEntry(table: Uint32Array, index: number, level: Level, v: EntryReg, o: number): void;
   abstract walk(store: TableStore, rootPa: number, va: number, access?: WalkAccess): HardwareWalk;
+
+  /** By default the explained walk, copied: a backend overrides it with a walk that explains nothing. */
+  translate(store: TableStore, rootPa: number, va: number, access: WalkAccess | undefined, out: Translation): boolean {
+    return translationOf(this.walk(store, rootPa, va, access), out);
+  }
   abstract describe(v: EntryReg, o: number, level: Level): DescribedEntry;
   abstract protName(prot: ProtIndex): string;
 

@@ -116,6 +116,8 @@ export function runScenario(s: Scenario, opts: RunOptions = {}): RunResult {
       checkpoints.push({ name, step: ctx.index, counters: snap });
       ctx.checkpointCounters.set(name, snap);
       opts.onCheckpoint?.(name, { kernel: k, processes: ctx.processes, names: ctx.boundNames() });
+      // With checking on, the full invariant check runs at every checkpoint, the start and the end included.
+      k.checkpoint(`checkpoint ${name}`);
     },
   );
   const skip = opts.skipSetting;

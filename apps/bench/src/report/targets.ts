@@ -19,6 +19,9 @@ export const TARGETS: readonly Target[] = [
   { metric: "munmap.4k.pages_per_s", op: ">=", value: 1e7, format: "rate", what: "4K pages unmapped per second" },
   { metric: "fault.anon.pmd.ops_per_s", op: ">=", value: 5e5, format: "rate", what: "PMD THP faults per second" },
   { metric: "fault.anon.pud.ops_per_s", op: ">=", value: 2e4, format: "rate", what: "PUD THP faults per second, page tables pre-deposited" },
+  ...["x86-64.4level", "arm64.4k-48", "arm64.64k-48", "ppc8xx.4k"].map(
+    (arch): Target => ({ metric: `arch.${arch}.hw_translate.ops_per_s`, op: ">=", value: 1e7, format: "rate", what: `hardware translations per second on ${arch} (translate, no explained walk)` }),
+  ),
   { metric: "heap.bytes_per_4k_page", op: "<=", value: 32, format: "bytes", what: "heap bytes per mapped 4K page" },
   // O(1) per huge folio: the largest size's bytes per folio over the smallest's, with 10% for measurement noise.
   { metric: "heap.growth.pmd_thp", op: "<=", value: 1.1, format: "ratio", what: "heap per PMD THP does not grow with memory size (largest size over the most a smaller one cost)" },

@@ -2,6 +2,7 @@ import {
   PTE,
   SWP_MIGRATION_WRITE,
   TableMemory,
+  Translation,
   VM_READ,
   VM_SHARED,
   VM_WRITE,
@@ -35,6 +36,7 @@ export function archWorkloads(b: ArchBackend): Workload[] {
   const walkPages = Math.min(pte.entries, 256);
   mapPtes(b, mem, root, 2 ** b.geometry.levels[1]!.shift * 5, 0x1000, walkPages, RW, { young: true });
   const walkBase = 2 ** b.geometry.levels[1]!.shift * 5;
+  const translation = new Translation();
 
   return [
     {
@@ -98,6 +100,17 @@ export function archWorkloads(b: ArchBackend): Workload[] {
         b.getAndClearEntries(ctx, table, 0, PTE, 0, perTable, out, 0);
         ctx.flushes.length = 0;
         return out[0]!;
+      },
+    },
+    {
+      name: `${prefix}.hw_translate`,
+      unit: "translations",
+      ops: walkPages,
+      run: () => {
+        let n = 0;
+        const t = translation;
+        for (let i = 0; i < walkPages; i++) if (b.translate(mem, root, walkBase + i * b.geometry.pageSize + 8, undefined, t)) n += t.pa;
+        return n;
       },
     },
     {

@@ -9,7 +9,7 @@ import { Kit, type ConformanceCheck, type ConformanceOptions } from "./kit";
 import { pfnChecks } from "./pfn";
 import { softleafChecks } from "./softleaves";
 import { tableOpChecks } from "./table-ops";
-import { walkChecks } from "./walks";
+import { translateChecks, walkChecks } from "./walks";
 
 export type { ConformanceCheck, ConformanceOptions } from "./kit";
 
@@ -23,6 +23,7 @@ export function conformanceChecks(backend: ArchBackend, options: ConformanceOpti
   tableOpChecks(k);
   walkChecks(k);
   hwAccessChecks(k);
+  translateChecks(k);
   describeChecks(k);
   inputChecks(k);
   return k.checks;

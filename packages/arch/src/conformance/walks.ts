@@ -3,8 +3,9 @@ import type { HugeSize } from "../backend";
 import { allocRoot, mapHuge, mapLeaf, mapPtes } from "../chain";
 import { entryRegs } from "../entry";
 import { type Level, PTE, PMD, PUD } from "../level";
-import { VM_EXEC, VM_NONE, VM_READ, VM_SHARED, VM_WRITE, type ProtIndex } from "../prot";
-import { TableMemory, type HardwareWalk, type WalkAccess } from "../walk";
+import { PROT_COUNT, VM_EXEC, VM_NONE, VM_READ, VM_SHARED, VM_WRITE, type ProtIndex } from "../prot";
+import fc from "fast-check";
+import { TableMemory, Translation, type HardwareWalk, type WalkAccess } from "../walk";
 import type { Kit } from "./kit";
 
 const RW_SHARED = VM_READ | VM_WRITE | VM_SHARED;
@@ -153,4 +154,73 @@ export function sizeName(shift: number): string {
 function expectOk(w: HardwareWalk, what: string) {
   if (!w.ok) expect.fail(`${what}: ${w.fault} fault at ${w.level}: ${w.reason}`);
   return w as Extract<HardwareWalk, { ok: true }>;
+}
+
+/** translate() against walk(): the same answer, field for field, at mapped, unmapped and boundary addresses, for every access. */
+export function translateChecks(k: Kit): void {
+  const b = k.b;
+  const g = k.g;
+  const caps = b.capabilities;
+  type Kind = { kind: "ptes"; nr: number } | { kind: "leaf"; level: Level } | { kind: "huge"; size: HugeSize };
+  const kinds: Kind[] = [{ kind: "ptes", nr: 1 }];
+  const last = g.tables[g.tables.length - 1]!;
+  kinds.push({ kind: "ptes", nr: Math.min(last.entries, Math.max(2, last.contEntries * 2)) });
+  if (caps.pmdThp) kinds.push({ kind: "leaf", level: PMD });
+  if (caps.pudLeaf) kinds.push({ kind: "leaf", level: PUD });
+  for (const size of b.hugeSizes) {
+    const needs = size.level === PMD && !size.viaPteTables ? caps.pmdThp : size.level === PUD ? caps.pudLeaf : true;
+    if (needs) kinds.push({ kind: "huge", size });
+  }
+  const bytesOf = (x: Kind): number => (x.kind === "ptes" ? x.nr * g.pageSize : x.kind === "leaf" ? 2 ** g.levels[x.level]!.shift : 2 ** x.size.shift);
+  const region = Math.max(...kinds.map(bytesOf));
+  const mapping = fc.record({
+    kind: fc.nat(kinds.length - 1),
+    prot: fc.integer({ min: 0, max: PROT_COUNT - 1 }),
+    young: fc.boolean(),
+    dirty: fc.boolean(),
+  });
+  const probe = fc.record({ at: fc.nat(7), frac: fc.double({ min: 0, max: 1, noNaN: true }), write: fc.boolean(), exec: fc.boolean(), user: fc.boolean() });
+
+  k.check("walk: translate() agrees with the explained walk on every address and access", [], () => {
+    fc.assert(
+      fc.property(fc.array(mapping, { minLength: 1, maxLength: 4 }), fc.array(probe, { minLength: 1, maxLength: 24 }), (maps, probes) => {
+        const mem = new TableMemory();
+        const root = allocRoot(b, mem);
+        const spans: { va: number; bytes: number }[] = [];
+        maps.forEach((m, i) => {
+          const x = kinds[m.kind]!;
+          const va = k.userVa(region, 3 + i);
+          const bytes = bytesOf(x);
+          const opts = { young: m.young, dirty: m.dirty };
+          if (x.kind === "ptes") mapPtes(b, mem, root, va, Math.floor(k.pfnAt(PMD) / x.nr) * x.nr, x.nr, m.prot as ProtIndex, opts);
+          else if (x.kind === "leaf") mapLeaf(b, mem, root, va, x.level, k.pfnAt(x.level), m.prot as ProtIndex, opts);
+          else mapHuge(b, mem, root, va, Math.floor(k.pfnAt(PTE) / (bytes / g.pageSize)) * (bytes / g.pageSize), m.prot as ProtIndex, x.size, opts);
+          spans.push({ va, bytes });
+        });
+        const t = new Translation();
+        for (const p of probes) {
+          const s = spans[p.at % spans.length]!;
+          // Inside the mapping, or (at >= 4) in the unmapped rest of its region.
+          const va = p.at < 4 ? s.va + Math.floor(p.frac * (s.bytes - 1)) : s.va + s.bytes + Math.floor(p.frac * (region - s.bytes - 1));
+          const access: WalkAccess = { write: p.write, exec: p.exec, user: p.user };
+          const w = b.walk(mem, root, va, access);
+          const ok = b.translate(mem, root, va, access, t);
+          const at = `0x${va.toString(16)} ${JSON.stringify(access)}`;
+          expect(ok, at).toBe(w.ok);
+          expect(t.ok, at).toBe(w.ok);
+          expect(t.va, at).toBe(va);
+          expect(t.level, at).toBe(w.level);
+          if (!w.ok) {
+            expect(t.fault, at).toBe(w.fault);
+            continue;
+          }
+          const { steps: _steps, ...want } = w;
+          expect({ ok: t.ok, va: t.va, pa: t.pa, level: t.level, pageSize: t.pageSize, tlbSize: t.tlbSize, read: t.read, write: t.write, exec: t.exec, user: t.user, young: t.young, dirty: t.dirty, setsYoung: t.setsYoung, setsDirty: t.setsDirty }, at).toEqual(want);
+          expect(t.tlbVa, at).toBe(va - (va % w.tlbSize));
+          expect(t.tlbPa, at).toBe(w.pa - (va % w.tlbSize));
+        }
+      }),
+      k.fc,
+    );
+  });
 }

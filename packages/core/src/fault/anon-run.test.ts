@@ -11,6 +11,7 @@ import { MADV, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PRO
 import { NR_LRU_LISTS } from "../folio/lru";
 import { EV } from "../stats/counters";
 import { GFP_KERNEL, __GFP_THISNODE } from "../phys/gfp";
+import { MIGRATE_PCPTYPES } from "../phys/migratetype";
 import { mapOk } from "../testing/vma";
 import { ModelInputError } from "../util/errors";
 
@@ -23,7 +24,11 @@ function digest(k: Kernel, mms: readonly Mm[]): string {
   const out: unknown[] = [[...k.events], [...k.mthpStats]];
   for (let n = 0; n < k.phys.nodes.length; n++) out.push([...k.phys.nodeStats(n)]);
   k.phys.memmap.forEachSection((s, first) => out.push(first, [...s.flags], [...s.refcount], [...s.mapcount], [...s.mapping], [...s.index], [...s.next], [...s.prev], [...s.tag]));
-  for (const z of k.phys.zones) out.push(z.buddyinfo(), z.freePages, z.pcp.count, z.pcp.lists.map((l) => [...l]));
+  for (const z of k.phys.zones) {
+    out.push(z.buddyinfo(), z.freePages, z.pcp.count, z.pcp.lists.map((l) => [...l]));
+    // Each free list in its order: batched freeing must leave the blocks where page-by-page freeing does.
+    for (let o = 0; o <= k.config.maxOrder; o++) for (let mt = 0; mt < MIGRATE_PCPTYPES; mt++) out.push([...z.freeBlocks(o, mt)]);
+  }
   for (const v of k.lru.lruvecs) for (let l = 0; l < NR_LRU_LISTS; l++) out.push([...k.lru.fromTail(v.nid, l)]);
   const tables = [...k.tables.info.entries()].sort((a, b) => a[0] - b[0]);
   for (const [pa, info] of tables) out.push(pa, info.level, info.mm, info.deposited, [...(k.tables.tableAt(pa) ?? [])]);
@@ -142,6 +147,25 @@ describe("the batched fault and zap paths leave exactly the state of the general
   it("on ppc8xx 16K (no THP)", () => property(() => createPpc8xxBackend("16k"), "64M", 14, 30));
   it("near the low watermark, where faults go one by one and reclaim between pages", () => property(() => createX86_64Backend(), "16M", 15, 16, 1, true));
   it("on two nodes near the watermark, where a fault may fall back to the other node", () => property(() => createX86_64Backend(), "32M", 16, 12, 2, true));
+
+  it("unmapping thousands of pages (pcp bulk frees of page runs) leaves the state of page-by-page unmapping", () => {
+    const run = (fastPaths: boolean) => {
+      const k = new Kernel({ backend: createX86_64Backend(), memory: "64M", check: true, fastPaths });
+      k.thp.set("enabled", "never");
+      const mm = k.createMm();
+      const len = 4 << 20;
+      const a = mapOk(k, mm, { len, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS });
+      k.touch(mm, a, len, true, 3);
+      const child = k.fork(mm)!;
+      // The child's COW copies, then half the parent's pages unmapped in strides, then everything.
+      k.touch(child, a + (1 << 20), 1 << 20, true, 4);
+      for (let off = 0; off < len; off += 512 << 10) expect(k.munmap(mm, a + off, 256 << 10).ok).toBe(true);
+      expect(k.munmap(child, a, len).ok).toBe(true);
+      expect(k.munmap(mm, a, len).ok).toBe(true);
+      return digest(k, [mm, child]);
+    };
+    expect(run(true)).toBe(run(false));
+  });
 
   it("touching a range leaves the state touching its pages one by one does", () => {
     const a = machine(() => createX86_64Backend(), "64M", true);

@@ -153,6 +153,56 @@ export class Lru {
     v.head[lru] = head;
   }
 
+  /**
+   * `n` successive del()s of the order-0 folios `pfns`: when they sit next
+   * to each other on one list in that order (as a run of faults left them),
+   * the run comes out in one splice; otherwise one by one.
+   */
+  delOrder0Run(pfns: ArrayLike<number>, n: number): void {
+    if (n === 0) return;
+    const f = this.f;
+    const mask = f.memmap.pbMask;
+    const first = pfns[0]!;
+    const s0 = f.section(first);
+    const flags0 = s0.flags[first & mask]!;
+    const nid = this.phys.nidOf(first);
+    // Which way the run goes from its first folio: towards the list's head (prev) or its tail (next).
+    const towardsHead = n > 1 && s0.prev[first & mask] === pfns[1];
+    let run = (flags0 & PG_lru) !== 0 && f.lid(first) === 0;
+    for (let j = 0; run && j < n; j++) {
+      const p = pfns[j]!;
+      const s = f.section(p);
+      const i = p & mask;
+      if (f.lid(p) !== 0 || listOfFlags(s.flags[i]!) !== listOfFlags(flags0) || (s.flags[i]! & PG_lru) === 0 || this.phys.nidOf(p) !== nid) run = false;
+      else if (j + 1 < n && (towardsHead ? s.prev[i] : s.next[i]) !== pfns[j + 1]) run = false;
+    }
+    if (!run) {
+      for (let j = 0; j < n; j++) this.del(pfns[j]!);
+      return;
+    }
+    const last = pfns[n - 1]!;
+    const headEnd = towardsHead ? last : first;
+    const tailEnd = towardsHead ? first : last;
+    const before = f.section(headEnd).prev[headEnd & mask]!;
+    const after = f.section(tailEnd).next[tailEnd & mask]!;
+    const v = this.lruvecs[nid]!;
+    const lru = listOfFlags(flags0);
+    if (before >= 0) this.setNext(before, after);
+    else v.head[lru] = after;
+    if (after >= 0) this.setPrev(after, before);
+    else v.tail[lru] = before;
+    for (let j = 0; j < n; j++) {
+      const p = pfns[j]!;
+      const s = f.section(p);
+      const i = p & mask;
+      s.next[i] = -1;
+      s.prev[i] = -1;
+      s.flags[i] = s.flags[i]! & ~PG_lru;
+    }
+    v.nrFolios[lru]! -= n;
+    this.phys.nodeStats(nid)[LRU_STAT[lru]!]! -= n;
+  }
+
   /** lruvec_add_folio_tail: onto the tail (pages the kernel wants reclaimed soon, e.g. MADV_PAGEOUT leftovers). */
   addTail(head: number): void {
     if (this.f.test(head, PG_lru)) throw new ModelBug(`folio ${head} is already on an LRU list`);

@@ -32,9 +32,20 @@ export interface KernelConfig {
    * compare the two).
    */
   readonly fastPaths?: boolean;
+  /**
+   * How the checker runs after each operation when `check` is on:
+   * "incremental" (default) checks what the operation touched and runs the
+   * full check at checkpoints and every `checkFullEvery` operations; "full"
+   * rebuilds everything after every operation. The HUGEMM_CHECK_MODE
+   * environment variable sets the default.
+   */
+  readonly checkMode?: CheckMode;
+  /** With the incremental checker, run the full check every this many operations (default 64; at least 1). */
+  readonly checkFullEvery?: number;
 }
 
 export type SwapKind = "block" | "zram";
+export type CheckMode = "incremental" | "full";
 
 export interface ResolvedConfig {
   readonly backend: ArchBackend;
@@ -46,6 +57,8 @@ export interface ResolvedConfig {
   readonly seed: number;
   readonly check: boolean;
   readonly fastPaths: boolean;
+  readonly checkMode: CheckMode;
+  readonly checkFullEvery: number;
   /** MAX_PAGE_ORDER. */
   readonly maxOrder: number;
   /** pageblock_order: min(HPAGE_PMD_ORDER, MAX_PAGE_ORDER) with THP, MAX_PAGE_ORDER without. */
@@ -74,6 +87,11 @@ export function resolveConfig(c: KernelConfig): ResolvedConfig {
   if (!Number.isInteger(seed)) throw new ModelInputError("seed", seed, "an integer");
   if (swap % g.pageSize !== 0) throw new ModelInputError("swap size", swap, `a multiple of the page size (${g.pageSize} bytes)`);
   const envCheck = typeof process !== "undefined" && process.env?.HUGEMM_CHECK === "1";
+  const envMode = typeof process !== "undefined" ? process.env?.HUGEMM_CHECK_MODE : undefined;
+  const checkMode = c.checkMode ?? (envMode === "full" ? "full" : "incremental");
+  if (checkMode !== "incremental" && checkMode !== "full") throw new ModelInputError("checkMode", String(checkMode), '"incremental" or "full"');
+  const checkFullEvery = c.checkFullEvery ?? 64;
+  if (!Number.isSafeInteger(checkFullEvery) || checkFullEvery < 1) throw new ModelInputError("checkFullEvery", checkFullEvery, "a whole number of operations, at least 1");
   return {
     backend: b,
     memoryBytes,
@@ -84,6 +102,8 @@ export function resolveConfig(c: KernelConfig): ResolvedConfig {
     seed,
     check: c.check ?? envCheck,
     fastPaths: c.fastPaths ?? true,
+    checkMode,
+    checkFullEvery,
     maxOrder,
     pbOrder,
   };

@@ -167,6 +167,7 @@ export class Kernel {
       this.events,
       newNodeStats,
     );
+    this.phys.fastPaths = c.fastPaths;
     this.folios = new Folios(this.phys);
     this.lru = new Lru(this.folios, this.phys);
     this.tables = new PageTables(this.backend, this.phys, this.folios);
@@ -457,6 +458,18 @@ export class Kernel {
 
   /** Called after each operation when checking (the invariant checker installs itself here). */
   afterOp: (op: string) => void = () => {};
+
+  /** The full check, whatever the checker's mode (the invariant checker installs itself here). */
+  fullCheck: (op: string) => void = () => {};
+
+  /**
+   * A checkpoint: with checking on, run the full invariant check now (the
+   * incremental checker also starts again from it). Throws
+   * InvariantViolation when it fails.
+   */
+  checkpoint(name = "checkpoint"): void {
+    if (this.config.check) this.fullCheck(name);
+  }
 
   /** @internal Forget an exited mm. */
   dropMm(mm: Mm): void {

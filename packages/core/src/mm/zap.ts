@@ -2,7 +2,7 @@ import { PTE, SoftleafType, entryRegs, softleafIsMigration, softleafIsDevicePriv
 import { folioPut } from "../folio/put";
 import { normalPage } from "../fault/wp";
 import type { Kernel } from "../kernel/kernel";
-import { PG_anon, PG_lru, PG_referenced, PG_reserved, PG_swapbacked, PG_swapcache } from "../phys/page-flags";
+import { PG_anon, PG_lru, PG_referenced, PG_reserved, PG_swapbacked, PG_swapcache, PG_tail } from "../phys/page-flags";
 import { NS } from "../stats/counters";
 import { WALK_LEAF, WALK_OK, WALK_SOFTLEAF } from "../pgtable/walker";
 import { ModelBug } from "../util/errors";
@@ -68,6 +68,7 @@ function zapPteRange(k: Kernel, mm: Mm, vma: Vma, table: Uint32Array, tablePa: n
   const ptl = k.tables.ptl(tablePa);
   k.locks.acquire(ptl);
   let anonFreed = 0;
+  const batch = zapBatch(k);
   try {
     for (let addr = start, i = index; addr < end; ) {
       b.getEntry(table, i, PTE, R, 0);
@@ -78,6 +79,14 @@ function zapPteRange(k: Kernel, mm: Mm, vma: Vma, table: Uint32Array, tablePa: n
       }
       if (b.present(R, 0, PTE)) {
         const page = normalPage(k, R, 0);
+        if (page >= 0 && details.mapping === undefined && zapExclusiveAnonPage(k, table, i, addr, page, batch)) {
+          anonFreed++;
+          addr += ps;
+          i++;
+          continue;
+        }
+        // Everything else goes in order after the pages batched so far.
+        if (batch.n > 0) freeZapBatch(k, batch);
         if (page < 0) {
           b.getAndClear(k.ptCtx, table, i, PTE, addr, R, 2);
           addr += ps;
@@ -86,12 +95,6 @@ function zapPteRange(k: Kernel, mm: Mm, vma: Vma, table: Uint32Array, tablePa: n
         }
         const head = f.head(page);
         if (details.mapping !== undefined && f.mapping(head) !== details.mapping) {
-          addr += ps;
-          i++;
-          continue;
-        }
-        if (zapExclusiveAnonPage(k, table, i, addr, head)) {
-          anonFreed++;
           addr += ps;
           i++;
           continue;
@@ -112,40 +115,81 @@ function zapPteRange(k: Kernel, mm: Mm, vma: Vma, table: Uint32Array, tablePa: n
         i += nr;
         continue;
       }
+      if (batch.n > 0) freeZapBatch(k, batch);
       zapSoftleaf(k, mm, R, 0, PTE);
       b.getAndClear(k.ptCtx, table, i, PTE, addr, R, 2);
       addr += ps;
       i++;
     }
   } finally {
+    if (batch.n > 0) freeZapBatch(k, batch);
     mm.addRss(MM_ANONPAGES, -anonFreed);
     k.locks.release(ptl);
   }
 }
 
+/** Order-0 anonymous folios unmapped by a zap and not yet freed, in the order their PTEs were cleared. */
+interface ZapBatch {
+  readonly pfns: Int32Array;
+  n: number;
+}
+
+const batches = new WeakMap<Kernel, ZapBatch>();
+
+function zapBatch(k: Kernel): ZapBatch {
+  let b = batches.get(k);
+  if (b === undefined) {
+    const pte = k.geometry.tables[k.geometry.tables.length - 1]!;
+    batches.set(k, (b = { pfns: new Int32Array(pte.entries), n: 0 }));
+  }
+  b.n = 0;
+  return b;
+}
+
 /**
- * The common case of zap_present_ptes, in one pass: an order-0 anonymous
- * folio that this PTE alone maps and references (not in the swap cache, on
- * the LRU) is unmapped and freed at once. Exactly what the general path
- * does for it — the entry cleared through the arch, the mapcount and
- * nr_anon_pages dropped, the folio off the LRU and back to the allocator —
- * without going through the rmap and folio_put for each page. The caller
- * uncharges the rss. False when the page is not such a folio.
+ * The common case of zap_present_ptes: an order-0 anonymous folio that
+ * this PTE alone maps and references (not in the swap cache, on the LRU).
+ * Its entry is cleared through the arch and its mapcount and refcount
+ * dropped now; it joins `batch`, freed by freeZapBatch as the general path
+ * frees it — nr_anon_pages, off the LRU, back to the allocator — without
+ * the rmap and folio_put for each page. The caller uncharges the rss. False
+ * when the page is not such a folio.
  */
-function zapExclusiveAnonPage(k: Kernel, table: Uint32Array, i: number, addr: number, head: number): boolean {
+function zapExclusiveAnonPage(k: Kernel, table: Uint32Array, i: number, addr: number, page: number, batch: ZapBatch): boolean {
   const f = k.folios;
-  if (!k.config.fastPaths || f.lid(head) !== 0) return false;
-  const s = f.section(head);
-  const j = head & f.memmap.pbMask;
+  if (!k.config.fastPaths || f.lid(page) !== 0) return false;
+  const s = f.section(page);
+  const j = page & f.memmap.pbMask;
   const flags = s.flags[j]!;
-  if ((flags & (PG_anon | PG_lru | PG_swapcache | PG_reserved)) !== (PG_anon | PG_lru) || s.mapcount[j] !== 1 || s.refcount[j] !== 1) return false;
+  if ((flags & (PG_anon | PG_lru | PG_swapcache | PG_reserved | PG_tail)) !== (PG_anon | PG_lru) || s.mapcount[j] !== 1 || s.refcount[j] !== 1) return false;
   k.backend.getAndClearEntries(k.ptCtx, table, i, PTE, addr, 1, R, 2);
   s.mapcount[j] = 0;
-  k.phys.nodeStats(k.phys.nidOf(head))[NS.nr_anon_pages]!--;
   s.refcount[j] = 0;
-  k.lru.del(head);
-  f.free(head);
+  batch.pfns[batch.n++] = page;
   return true;
+}
+
+/**
+ * Free the zapped pages of `batch` (free_pages_and_swap_cache at the end of
+ * a TLB batch): one LRU splice when they sit together on their list, one
+ * hand-over to the pcp lists, whose bulk frees merge aligned runs at once.
+ * The same state as freeing them one by one.
+ */
+function freeZapBatch(k: Kernel, batch: ZapBatch): void {
+  const f = k.folios;
+  const mask = f.memmap.pbMask;
+  const n = batch.n;
+  const pfns = batch.pfns;
+  for (let j = 0; j < n; j++) k.phys.nodeStats(k.phys.nidOf(pfns[j]!))[NS.nr_anon_pages]!--;
+  k.lru.delOrder0Run(pfns, n);
+  for (let j = 0; j < n; j++) {
+    const s = f.section(pfns[j]!);
+    const i = pfns[j]! & mask;
+    s.flags[i] = 0;
+    s.mapping[i] = 0;
+  }
+  k.phys.freeOrder0Pages(pfns, n);
+  batch.n = 0;
 }
 
 /**

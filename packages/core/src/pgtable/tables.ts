@@ -43,6 +43,13 @@ export class PageTables implements TableStore {
   /** Fragments of a page not yet freed, counting those not yet handed out (pt_frag_refcount). */
   private readonly fragRefs = new Map<number, number>();
   readonly pageSize: number;
+  /**
+   * While the incremental checker records an operation: the tables whose
+   * storage was handed out, or that were allocated, freed, deposited under
+   * or withdrawn from (every write to an entry starts from tableAt or the
+   * walker's cache, which reports its hits here).
+   */
+  touched: Set<number> | null = null;
 
   constructor(
     readonly backend: ArchBackend,
@@ -71,6 +78,7 @@ export class PageTables implements TableStore {
       this.markTablePages(pfn, 2 ** order, mm);
       const pa = pfn * this.pageSize;
       this.info.set(pa, { level, mm, pfn, deposited: false });
+      this.touched?.add(pa);
       return pa;
     }
     const key = `${mm}:${bytes}`;
@@ -87,6 +95,7 @@ export class PageTables implements TableStore {
     frag.next += bytes;
     if (frag.next >= this.pageSize) this.fragPages.delete(key);
     this.info.set(pa, { level, mm, pfn: frag.pfn, deposited: false });
+    this.touched?.add(pa);
     return pa;
   }
 
@@ -113,6 +122,7 @@ export class PageTables implements TableStore {
       this.markTablePages(pfn, 1, mm);
       const pa = pfn * this.pageSize;
       this.info.set(pa, { level, mm, pfn, deposited: false });
+      this.touched?.add(pa);
       out[i] = pa;
     }
     if (got === n) return true;
@@ -138,6 +148,7 @@ export class PageTables implements TableStore {
     if ((this.deposits.get(pa)?.length ?? 0) > 0) throw new ModelBug(`freeing page table 0x${pa.toString(16)} that still holds deposited tables`);
     this.info.delete(pa);
     this.storage.delete(pa);
+    this.touched?.add(pa);
     const bytes = this.tableBytes(info.level);
     if (bytes >= this.pageSize) {
       this.releasePages(info.pfn, bytes / this.pageSize);
@@ -202,6 +213,7 @@ export class PageTables implements TableStore {
 
   /** The table's storage, created on first use. */
   tableAt(pa: number): Uint32Array | undefined {
+    this.touched?.add(pa);
     const s = this.storage.get(pa);
     if (s !== undefined) return s;
     const info = this.info.get(pa);
@@ -235,6 +247,7 @@ export class PageTables implements TableStore {
     const info = this.info.get(tablePa);
     if (info === undefined) throw new ModelBug(`depositing unknown table 0x${tablePa.toString(16)}`);
     info.deposited = true;
+    this.touched?.add(holderPa).add(tablePa);
     let stack = this.deposits.get(holderPa);
     if (stack === undefined) {
       stack = [];
@@ -245,6 +258,7 @@ export class PageTables implements TableStore {
 
   /** `tablePas` deposited under one holder in turn, as that many deposit() calls. */
   depositMany(holderPa: number, tablePas: readonly number[]): void {
+    this.touched?.add(holderPa);
     let stack = this.deposits.get(holderPa);
     if (stack === undefined) {
       stack = [];
@@ -254,6 +268,7 @@ export class PageTables implements TableStore {
       const info = this.info.get(pa);
       if (info === undefined) throw new ModelBug(`depositing unknown table 0x${pa.toString(16)}`);
       info.deposited = true;
+      this.touched?.add(pa);
       stack.push(pa);
     }
   }
@@ -263,6 +278,7 @@ export class PageTables implements TableStore {
     const stack = this.deposits.get(holderPa);
     if (stack === undefined || stack.length === 0) return -1;
     const pa = stack.pop()!;
+    this.touched?.add(holderPa).add(pa);
     if (stack.length === 0) this.deposits.delete(holderPa);
     this.info.get(pa)!.deposited = false;
     return pa;

@@ -105,6 +105,7 @@ export class Walker {
         parentPa = this.cacheParentPa[i]!;
         parentIndex = this.cacheParentIndex[i]!;
         if (i === want) {
+          this.pt.touched?.add(tablePa);
           out.table = this.cacheTable[i]!;
           out.tablePa = tablePa;
           out.index = Math.floor(va / this.entrySize[i]!) & (tables[i]!.entries - 1);

@@ -75,6 +75,13 @@ export class Memmap {
   /** Large-folio row id + 1 of the folio of order >= pbOrder covering this pageblock (0: none). */
   readonly pbLarge: Int32Array;
   private materialised = 0;
+  /**
+   * While the incremental checker records an operation: a mark per
+   * pageblock whose section was handed out (every write to page state goes
+   * through section()), and the pageblocks marked, in order.
+   */
+  touched: Uint8Array | null = null;
+  readonly touchedList: number[] = [];
 
   constructor(startPfn: number, endPfn: number, pbOrder: number) {
     this.pbOrder = pbOrder;
@@ -100,6 +107,11 @@ export class Memmap {
   /** The section of `pfn`, materialising it. */
   section(pfn: number): MemSection {
     const pb = pfn >>> this.pbShift;
+    const t = this.touched;
+    if (t !== null && t[pb] === 0) {
+      t[pb] = 1;
+      this.touchedList.push(pb);
+    }
     let s = this.sections[pb];
     if (s === undefined) {
       s = new MemSection(this.pbPages);

@@ -174,6 +174,14 @@ export class PhysMem {
     return this.zoneOf(pfn).nid;
   }
 
+  /**
+   * Batch what page-by-page freeing does in one step where that leaves the
+   * same state (KernelConfig.fastPaths): n order-0 frees onto the pcp list
+   * at once, and a pcp bulk free of a naturally aligned run of pages as
+   * one buddy block.
+   */
+  fastPaths = true;
+
   /** Set by the folio layer: is this allocated page movable (an LRU folio)? */
   isMovable: (pfn: number) => boolean = () => false;
 
@@ -366,6 +374,51 @@ export class PhysMem {
   }
 
   /**
+   * `n` order-0 frees of `pfns` in turn (free_unref_folios for a batch of
+   * folios): the same pcp pushes and bulk frees as n freePages calls, with
+   * the zone and counters looked up once while the pages share a zone and
+   * a migratetype.
+   */
+  freeOrder0Pages(pfns: ArrayLike<number>, n: number): void {
+    if (!this.fastPaths) {
+      for (let j = 0; j < n; j++) this.freePages(pfns[j]!, 0);
+      return;
+    }
+    let j = 0;
+    while (j < n) {
+      const first = pfns[j]!;
+      const z = this.zoneOf(first);
+      const mt = z.migratetypeOf(first);
+      const pcp = z.pcp;
+      if (!pcp.allowed(0)) {
+        this.freePages(first, 0);
+        j++;
+        continue;
+      }
+      const pindex = pcp.pindex(0, mt);
+      const list = pcp.lists[pindex]!;
+      const zoneIdx = this.memmap.pbZone[this.memmap.pageblock(first)]!;
+      let drained = false;
+      let k = j;
+      for (; k < n; k++) {
+        const pfn = pfns[k]!;
+        const pb = this.memmap.pageblock(pfn);
+        if (this.memmap.pbZone[pb] !== zoneIdx || this.memmap.pbMigratetype[pb] !== mt) break;
+        list.pushHead(pfn);
+        pcp.count++;
+        if (pcp.count >= pcp.high) {
+          this.freePcppagesBulk(z, pcp.batch, pindex);
+          drained = true;
+        }
+      }
+      z.allocatedPages -= k - j;
+      this.events[EV.pgfree]! += k - j;
+      if (drained) this.nodeStats(z.nid)[NS.nr_free_pages] = this.nodeFree(z.nid);
+      j = k;
+    }
+  }
+
+  /**
    * free_pcppages_bulk: free `count` pages from the lists' tails, taking the
    * lists round robin after `pindex` and draining each (up to the count)
    * before moving on, as the kernel does.
@@ -386,7 +439,40 @@ export class PhysMem {
         const pfn = list.popTail();
         count -= nr;
         pcp.count -= nr;
-        z.freeOne(pfn, order, z.migratetypeOf(pfn));
+        const next = list.peekTail();
+        if (order !== 0 || !this.fastPaths || (next !== pfn + 1 && next !== pfn - 1)) {
+          z.freeOne(pfn, order, z.migratetypeOf(pfn));
+          continue;
+        }
+        // A run of consecutive pages of one pageblock taken in turn, upwards or downwards: freed as the
+        // aligned blocks their merging would make, each when its last page would have been freed.
+        const step = next - pfn;
+        const pbShift = this.memmap.pbShift;
+        let len = 1;
+        while (count > 0 && list.peekTail() === pfn + step * len && (pfn + step * len) >>> pbShift === pfn >>> pbShift) {
+          list.popTail();
+          len++;
+          count--;
+          pcp.count--;
+        }
+        const mt = z.migratetypeOf(pfn);
+        const lo = step > 0 ? pfn : pfn - len + 1;
+        const hi = lo + len;
+        if (step > 0) {
+          for (let x = lo; x < hi; ) {
+            let o = 0;
+            while (x % (2 << o) === 0 && x + (2 << o) <= hi) o++;
+            z.freeOne(x, o, mt);
+            x += 1 << o;
+          }
+        } else {
+          for (let e = hi; e > lo; ) {
+            let o = 0;
+            while ((e - (2 << o)) % (2 << o) === 0 && e - (2 << o) >= lo) o++;
+            z.freeOne(e - (1 << o), o, mt);
+            e -= 1 << o;
+          }
+        }
       }
     }
   }

@@ -482,6 +482,11 @@ export class PcpList implements Iterable<number> {
     return this.buf[(this.tail + this.length) & (this.buf.length - 1)]!;
   }
 
+  /** The tail's pfn, left on (-1 when empty). */
+  peekTail(): number {
+    return this.length === 0 ? -1 : this.buf[this.tail]!;
+  }
+
   /** The tail's pfn, taken off (-1 when empty). */
   popTail(): number {
     if (this.length === 0) return -1;

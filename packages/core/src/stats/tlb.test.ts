@@ -124,7 +124,7 @@ describe("TLB coverage on x86-64", () => {
     written(k, mm, 2 * GiB);
     k.thp.set("enabled", "never");
     written(k, mm, 64 * MiB);
-    const walk = vi.spyOn(k.backend, "walk");
+    const walk = vi.spyOn(k.backend, "translate");
     const c = tlbCoverage(k, mm);
     expect(c.bySize).toEqual([
       { size: 4096, entries: 16384, bytes: 64 * MiB },

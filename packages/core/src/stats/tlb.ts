@@ -1,4 +1,4 @@
-import { PTE, entryRegs, type HardwareWalk } from "@hugemm/arch";
+import { PTE, Translation, entryRegs } from "@hugemm/arch";
 import type { Kernel } from "../kernel/kernel";
 import type { Mm } from "../mm/mm";
 import { WALK_LEAF, WALK_OK } from "../pgtable/walker";
@@ -64,10 +64,15 @@ export function mmTablePages(k: Kernel, mm: Mm): number {
 
 /** The TLB entry size a hardware walk ends in, or 0: a user load, or else an instruction fetch (execute-only memory). */
 function hwTlbSize(k: Kernel, mm: Mm, va: number): number {
-  let w: HardwareWalk = k.backend.walk(k.tables, mm.rootPa, va);
-  if (!w.ok && w.fault === "permission") w = k.backend.walk(k.tables, mm.rootPa, va, { exec: true });
-  return w.ok ? w.tlbSize : 0;
+  const t = TRANSLATION;
+  let ok = k.backend.translate(k.tables, mm.rootPa, va, undefined, t);
+  if (!ok && t.fault === "permission") ok = k.backend.translate(k.tables, mm.rootPa, va, EXEC, t);
+  return ok ? t.tlbSize : 0;
 }
+
+/** One translation reused by every hwTlbSize call. */
+const TRANSLATION = new Translation();
+const EXEC = { exec: true } as const;
 
 class Counter {
   readonly sizes = new Map<number, { entries: number; bytes: number }>();

@@ -66,6 +66,11 @@ export class SwapDevice {
     if (tail !== 0) this.clusterOrder[nc - 1] = 0;
   }
 
+  /** The swap_map words, for the incremental checker to see which slots an operation changed (read only). */
+  get mapWords(): Uint16Array {
+    return this.map;
+  }
+
   /** Free slots (SwapFree in pages). */
   get free(): number {
     return this.pages - this.inuse;
