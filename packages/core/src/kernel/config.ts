@@ -25,6 +25,13 @@ export interface KernelConfig {
    * compare the two).
    */
   readonly fastPaths?: boolean;
+  /**
+   * CONFIG_MEM_SOFT_DIRTY: new VMAs are VM_SOFTDIRTY and entries carry the
+   * soft-dirty bit, on arches that have one (default on, as distributions
+   * build it; the Kconfig default is off, and `hugemm kdiff` follows the
+   * machine's kernel).
+   */
+  readonly memSoftDirty?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -36,6 +43,8 @@ export interface ResolvedConfig {
   readonly seed: number;
   readonly check: boolean;
   readonly fastPaths: boolean;
+  /** CONFIG_MEM_SOFT_DIRTY on an arch with soft-dirty bits. */
+  readonly memSoftDirty: boolean;
   /** MAX_PAGE_ORDER. */
   readonly maxOrder: number;
   /** pageblock_order: min(HPAGE_PMD_ORDER, MAX_PAGE_ORDER) with THP, MAX_PAGE_ORDER without. */
@@ -71,6 +80,7 @@ export function resolveConfig(c: KernelConfig): ResolvedConfig {
     seed,
     check: c.check ?? envCheck,
     fastPaths: c.fastPaths ?? true,
+    memSoftDirty: (c.memSoftDirty ?? true) && b.capabilities.softDirty,
     maxOrder,
     pbOrder,
   };

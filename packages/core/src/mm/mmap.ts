@@ -159,7 +159,7 @@ export function mmapRegion(k: Kernel, mm: Mm, file: AddressSpace | null, addr: n
     vmaLinkFile(k, vma);
   }
   // New or expanded VMAs always start soft-dirty.
-  if (k.backend.capabilities.softDirty) vma.flags |= VM_SOFTDIRTY;
+  if (k.config.memSoftDirty) vma.flags |= VM_SOFTDIRTY;
   return sysOk(addr);
 }
 
