@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -237,10 +238,49 @@ static void fifo_paths(int id, char *cmd, char *rep) {
     sprintf(rep, "%s/r%d", fifo_dir, id);
 }
 
-static void worker_loop(FILE *in, FILE *out);
+static void worker_loop(int in, int out);
+
+/*
+ * A worker's I/O is raw reads and writes of static buffers: no stdio, no
+ * malloc, so that a worker (and a child it forks) maps no page of its own
+ * while the scenario runs and its rss is the scenario's plus a constant.
+ */
+static char wbuf[256];
+
+static void reply(int out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reply(int out, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(wbuf, sizeof wbuf, fmt, ap);
+    va_end(ap);
+    if (n > 0 && write(out, wbuf, (size_t)n) < 0) _exit(4);
+}
+
+/* One line from fd into line (without the newline); 0 at EOF. */
+static char rbuf[LINE];
+static size_t rlen;
+
+static int read_line(int in, char *line, size_t len) {
+    for (;;) {
+        char *nl = memchr(rbuf, '\n', rlen);
+        if (nl != NULL) {
+            size_t n = (size_t)(nl - rbuf);
+            if (n >= len) n = len - 1;
+            memcpy(line, rbuf, n);
+            line[n] = '\0';
+            rlen -= (size_t)(nl - rbuf) + 1;
+            memmove(rbuf, nl + 1, rlen);
+            return 1;
+        }
+        if (rlen == sizeof rbuf) rlen = 0;
+        ssize_t r = read(in, rbuf + rlen, sizeof rbuf - rlen);
+        if (r <= 0) return 0;
+        rlen += (size_t)r;
+    }
+}
 
 /* The worker's side of a command: one line in, one line out. */
-static void worker_command(char *line, FILE *in, FILE *out) {
+static void worker_command(char *line, int in, int out) {
     char op[32];
     unsigned long a = 0, b = 0, c = 0, d = 0, e = 0;
     long fd = -1;
@@ -248,18 +288,18 @@ static void worker_command(char *line, FILE *in, FILE *out) {
     if (strcmp(op, "mmap") == 0) {
         sscanf(line, "%*s %lx %lu %lu %lu %ld %lu", &a, &b, &c, &d, &fd, &e);
         void *p = mmap((void *)a, b, (int)c, (int)d, (int)fd, (off_t)e);
-        if (p == MAP_FAILED) fprintf(out, "err %s\n", strerrorname_np(errno));
-        else fprintf(out, "ok %lx\n", (unsigned long)p);
+        if (p == MAP_FAILED) reply(out, "err %s\n", strerrorname_np(errno));
+        else reply(out, "ok %lx\n", (unsigned long)p);
     } else if (strcmp(op, "munmap") == 0 || strcmp(op, "mprotect") == 0 || strcmp(op, "madvise") == 0) {
         sscanf(line, "%*s %lx %lu %lu", &a, &b, &c);
         int r = op[1] == 'u' ? munmap((void *)a, b) : op[1] == 'p' ? mprotect((void *)a, b, (int)c) : madvise((void *)a, b, (int)c);
-        if (r != 0) fprintf(out, "err %s\n", strerrorname_np(errno));
-        else fprintf(out, "ok\n");
+        if (r != 0) reply(out, "err %s\n", strerrorname_np(errno));
+        else reply(out, "ok\n");
     } else if (strcmp(op, "mremap") == 0) {
         sscanf(line, "%*s %lx %lu %lu %lu %lx", &a, &b, &c, &d, &e);
         void *p = mremap((void *)a, b, c, (int)d, (void *)e);
-        if (p == MAP_FAILED) fprintf(out, "err %s\n", strerrorname_np(errno));
-        else fprintf(out, "ok %lx\n", (unsigned long)p);
+        if (p == MAP_FAILED) reply(out, "err %s\n", strerrorname_np(errno));
+        else reply(out, "ok %lx\n", (unsigned long)p);
     } else if (strcmp(op, "touch") == 0) {
         /* touch ADDR LEN WRITE PATTERN: one access per base page, as the model's touch. */
         sscanf(line, "%*s %lx %lu %lu %lu", &a, &b, &c, &d);
@@ -273,49 +313,45 @@ static void worker_command(char *line, FILE *in, FILE *out) {
                 else (void)*(volatile uint8_t *)at;
                 pages++;
             }
-            fprintf(out, "ok %lu\n", pages);
+            reply(out, "ok %lu\n", pages);
         } else {
-            fprintf(out, "fault %s %lu\n", fault_sig == SIGBUS ? "SIGBUS" : "SIGSEGV", pages);
+            reply(out, "fault %s %lu\n", fault_sig == SIGBUS ? "SIGBUS" : "SIGSEGV", pages);
         }
     } else if (strcmp(op, "fork") == 0) {
         int child;
         sscanf(line, "%*s %d", &child);
-        fflush(out);
         pid_t p = fork();
         if (p < 0) {
-            fprintf(out, "err %s\n", strerrorname_np(errno));
+            reply(out, "err %s\n", strerrorname_np(errno));
         } else if (p == 0) {
             /* No death signal: the child outlives its parent, as the scenario's processes do; EOF on its FIFO (the coordinator gone) ends it. */
             /* The parent's pipes stay the parent's: its exit must reach the coordinator as EOF. */
-            close(fileno(in));
-            close(fileno(out));
+            close(in);
+            close(out);
+            rlen = 0;
             char cp[300], rp[300];
             fifo_paths(child, cp, rp);
-            FILE *in2 = fopen(cp, "r");
-            FILE *out2 = fopen(rp, "w");
-            if (in2 == NULL || out2 == NULL) _exit(3);
+            int in2 = open(cp, O_RDONLY);
+            int out2 = open(rp, O_WRONLY);
+            if (in2 < 0 || out2 < 0) _exit(3);
             worker_loop(in2, out2);
             _exit(0);
         } else {
-            fprintf(out, "ok %d\n", (int)p);
+            reply(out, "ok %d\n", (int)p);
         }
     } else if (strcmp(op, "exit") == 0) {
-        fflush(out);
         _exit(0);
     } else if (strcmp(op, "nop") == 0) {
-        fprintf(out, "ok\n");
+        reply(out, "ok\n");
     } else {
-        fprintf(out, "err EINVAL unknown worker command %s\n", op);
+        reply(out, "err EINVAL unknown worker command %s\n", op);
     }
 }
 
 static char altstack[65536];
 
-static void worker_loop(FILE *in, FILE *out) {
-    char line[LINE];
-    static char inbuf[LINE], outbuf[LINE];
-    setvbuf(in, inbuf, _IOLBF, sizeof inbuf);
-    setvbuf(out, outbuf, _IOLBF, sizeof outbuf);
+static void worker_loop(int in, int out) {
+    static char line[LINE];
     /* The fault handler runs on a stack touched in advance, so a fault maps no new page of the worker's own. */
     memset(altstack, 1, sizeof altstack);
     stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
@@ -329,10 +365,9 @@ static void worker_loop(FILE *in, FILE *out) {
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_DFL);
     signal(SIGCHLD, SIG_IGN);
-    while (fgets(line, sizeof line, in) != NULL) {
+    while (read_line(in, line, sizeof line)) {
         worker_command(line, in, out);
         drain_lru();
-        fflush(out);
     }
     _exit(0);
 }
@@ -691,7 +726,7 @@ static struct proc *spawn_worker(int id) {
                 if (procs[i].cmd) close(fileno(procs[i].cmd));
                 if (procs[i].rep) close(fileno(procs[i].rep));
             }
-        worker_loop(fdopen(c[0], "r"), fdopen(r[1], "w"));
+        worker_loop(c[0], r[1]);
     }
     close(c[0]);
     close(r[1]);
@@ -916,10 +951,6 @@ static int op_step(int idx, const char *op, char *args) {
             printf("fatal %d mkfifo: %s\n", idx, strerror(errno));
             return 1;
         }
-        /* The parent's view just before: with the child's after, it gives the child's baseline (the executor's own pages). */
-        printf("prefork %d\n", child);
-        report_status(p->pid);
-        report_rollup(p->pid);
         snprintf(cmd, sizeof cmd, "fork %d\n", child);
         if (ask(p, cmd, reply, sizeof reply) == NULL) died(idx, p);
         if (strncmp(reply, "ok", 2) != 0) {

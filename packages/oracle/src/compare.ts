@@ -141,15 +141,34 @@ function globalValue(v: CheckpointView, key: string): number | undefined {
   return key.startsWith("meminfo.") ? v.meminfo[key.slice(8)] : (v.vmstat[key] ?? v.meminfo[key]);
 }
 
-/** Compare one checkpoint of both sides; `prev` are the previous checkpoints, for the shown globals' change. */
-export function compareCheckpoint(m: CheckpointView, k: CheckpointView, mPrev: CheckpointView | undefined, kPrev: CheckpointView | undefined, model: SideRun, kernel: SideRun): FieldRow[] {
+/** Steps that act on the whole machine: the global counters over an interval holding one are shown, not judged. */
+export const MACHINE_WIDE_STEPS: Readonly<Record<string, string>> = {
+  shrink: "drop_caches=2 runs every shrinker, on every process's THPs",
+  compact: "compact_memory compacts every zone, for every process",
+};
+
+/**
+ * Compare one checkpoint of both sides; `prev` are the previous checkpoints,
+ * for the shown globals' change; `machineWide` says why the judged globals
+ * are only shown (a machine-wide step in the interval), when one was run.
+ */
+export function compareCheckpoint(
+  m: CheckpointView,
+  k: CheckpointView,
+  mPrev: CheckpointView | undefined,
+  kPrev: CheckpointView | undefined,
+  model: SideRun,
+  kernel: SideRun,
+  machineWide?: string,
+): FieldRow[] {
   const rows: FieldRow[] = [];
   const cp = m.name;
   const pids = new Set([...m.procs.keys(), ...k.procs.keys()]);
   for (const pid of [...pids].sort((a, b) => a - b)) compareProc(cp, pid, m.procs.get(pid), k.procs.get(pid), model, kernel, rows);
   for (const key of JUDGED_GLOBALS) {
     const mv = m.judged[key];
-    rows.push(row(cp, null, "global", key, mv, k.judged[key], mv !== undefined, mv === undefined ? "the model has no such counter" : undefined));
+    const why = mv === undefined ? "the model has no such counter" : machineWide;
+    rows.push(row(cp, null, "global", key, mv, k.judged[key], why === undefined, why));
   }
   for (const [key, why] of Object.entries(SHOWN_GLOBALS)) {
     const d = (v: CheckpointView, p: CheckpointView | undefined) => {

@@ -1,6 +1,6 @@
 import { Kernel, type KernelConfig } from "@hugemm/core";
 import { runScenario, type RunResult, type Scenario } from "@hugemm/scenario";
-import { compareCheckpoint, compareSteps, JUDGED_GLOBALS, modelJudged, type FieldRow } from "./compare";
+import { compareCheckpoint, compareSteps, JUDGED_GLOBALS, MACHINE_WIDE_STEPS, modelJudged, type FieldRow } from "./compare";
 import { encodeScenario, type Unsupported } from "./encode";
 import type { KernelOutput } from "./kernel-output";
 import { probeMachine, type MachineProbe } from "./machine";
@@ -94,39 +94,6 @@ function runModel(s: Scenario, opts: KdiffOptions, build: Readonly<Record<string
   return { result, side: { checkpoints: modelJudged(views), steps, baselines: new Map(), parents } };
 }
 
-type Views = { readonly status: Readonly<Record<string, number>>; readonly rollup: Readonly<Record<string, number>> };
-
-function minus(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>, c: Readonly<Record<string, number>>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(a)) out[k] = v - ((b[k] ?? 0) - (c[k] ?? 0));
-  return out;
-}
-
-/**
- * Each kernel process's baseline: what it holds of the executor's own. A
- * forked child's is its status after the fork less what the parent held of
- * the scenario's just before (the parent's view then, less its baseline).
- */
-function effectiveBaselines(raw: KernelOutput, parents: ReadonlyMap<number, number>): Map<number, Views> {
-  const out = new Map<number, Views>();
-  const of = (pid: number, depth: number): Views | undefined => {
-    const known = out.get(pid);
-    if (known !== undefined || depth > 1000) return known;
-    const own = raw.baselines.get(pid);
-    const parent = parents.get(pid);
-    const before = raw.prefork.get(pid);
-    let v: Views | undefined = own;
-    if (own !== undefined && parent !== undefined && before !== undefined) {
-      const pb = of(parent, depth + 1);
-      if (pb !== undefined) v = { status: minus(own.status, before.status, pb.status), rollup: minus(own.rollup, before.rollup, pb.rollup) };
-    }
-    if (v !== undefined) out.set(pid, v);
-    return v;
-  };
-  for (const pid of raw.baselines.keys()) of(pid, 0);
-  return out;
-}
-
 function summarize(rows: readonly FieldRow[]): KdiffSummary {
   let compared = 0;
   let equal = 0;
@@ -156,7 +123,7 @@ export function kdiff(s: Scenario, opts: KdiffOptions = {}): KdiffResult {
   const raw = runExecutor(binary, enc.lines, opts.paths);
   const model = runModel(s, opts, raw.build);
   const { parents, checkpointStep } = scenarioShape(s);
-  const kernel: KernelOutput = { ...raw, baselines: effectiveBaselines(raw, parents), parents: new Map() };
+  const kernel: KernelOutput = { ...raw, parents };
   if (kernel.fatal !== undefined) {
     const line = s.steps[kernel.fatal.step]?.line ?? 0;
     const where = kernel.fatal.step < 0 ? "setup" : `step ${kernel.fatal.step} (${s.steps[kernel.fatal.step]?.op ?? "?"}, ${s.file}:${line})`;
@@ -180,7 +147,9 @@ export function kdiff(s: Scenario, opts: KdiffOptions = {}): KdiffResult {
       return;
     }
     const k = kernel.checkpoints[ki]!;
-    rows.push(...compareCheckpoint(m, k, model.side.checkpoints[i - 1], kernel.checkpoints[ki - 1], model.side, kernel));
+    const from = i === 0 ? -1 : (checkpointStep.get(model.side.checkpoints[i - 1]!.name) ?? -1);
+    const wide = s.steps.slice(from + 1, Math.max(at, from + 1)).find((x) => MACHINE_WIDE_STEPS[x.op] !== undefined);
+    rows.push(...compareCheckpoint(m, k, model.side.checkpoints[i - 1], kernel.checkpoints[ki - 1], model.side, kernel, wide && `a machine-wide step in this interval: ${MACHINE_WIDE_STEPS[wide.op]}`));
   });
   return { scenario: s, rows, unsupported: enc.unsupported, notCompared, summary: summarize(rows), model: model.result, kernel };
 }

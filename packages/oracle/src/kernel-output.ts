@@ -12,8 +12,6 @@ export interface KernelOutput extends SideRun {
   readonly notes: readonly string[];
   /** Build options of the machine's kernel, as the executor saw them (softdirty: CONFIG_MEM_SOFT_DIRTY). */
   readonly build: Readonly<Record<string, number>>;
-  /** A forked process's parent's status and rollup right before the fork. */
-  readonly prefork: ReadonlyMap<number, { readonly status: Readonly<Record<string, number>>; readonly rollup: Readonly<Record<string, number>> }>;
 }
 
 function int(s: string | undefined, what: string, line: string): number {
@@ -45,7 +43,6 @@ export function parseKernelOutput(text: string): KernelOutput {
   const checkpoints: CheckpointView[] = [];
   const steps = new Map<number, StepView>();
   const baselines = new Map<number, { status: Record<string, number>; rollup: Record<string, number> }>();
-  const prefork = new Map<number, { status: Record<string, number>; rollup: Record<string, number> }>();
   const recovered: string[] = [];
   const notes: string[] = [];
   const build: Record<string, number> = {};
@@ -91,11 +88,6 @@ export function parseKernelOutput(text: string): KernelOutput {
       case "baseline":
         base = { status: {}, rollup: {} };
         baselines.set(int(rest[0], "a pid", line), base);
-        proc = null;
-        break;
-      case "prefork":
-        base = { status: {}, rollup: {} };
-        prefork.set(int(rest[0], "a pid", line), base);
         proc = null;
         break;
       case "checkpoint":
@@ -153,5 +145,5 @@ export function parseKernelOutput(text: string): KernelOutput {
         throw new Error(`executor output: unknown record "${line}"`);
     }
   }
-  return { arena, checkpoints, steps, baselines, parents: new Map(), recovered, notes, build, prefork, ...(fatal === undefined ? {} : { fatal }) };
+  return { arena, checkpoints, steps, baselines, parents: new Map(), recovered, notes, build, ...(fatal === undefined ? {} : { fatal }) };
 }
