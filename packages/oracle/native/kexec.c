@@ -94,7 +94,7 @@ static int read_file(const char *path, char *buf, size_t len) {
 
 /* Write `value` to `path` with one write(2); 0 or the errno. Async-signal-safe. */
 static int write_value(const char *path, const char *value) {
-    int fd = open(path, O_WRONLY);
+    int fd = open(path, O_WRONLY | O_TRUNC);
     if (fd < 0) return errno;
     size_t n = strlen(value);
     ssize_t w = write(fd, value, n);
@@ -745,7 +745,7 @@ static int warm_up(struct proc *p) {
     char reply[64];
     if (ask(p, "nop\n", reply, sizeof reply) == NULL) return -1;
     drain_lru();
-    printf("baseline %d\n", p->id);
+    printf("baseline %d %d\n", p->id, (int)p->pid);
     report_status(p->pid);
     report_rollup(p->pid);
     return 0;

@@ -94,41 +94,52 @@ export function censusFromRecords(raw: string): string {
   return encodeRuns(tokens);
 }
 
+/** A window of /proc/kpageflags and /proc/kpagecount: one u64 per pfn from `base`, as read (little-endian). */
+export interface FrameWindow {
+  readonly base: number;
+  readonly kpageflags: Uint8Array;
+  readonly kpagecount: Uint8Array;
+}
+
 /**
- * The census of raw /proc bytes for `pages` pages: `pagemap` holds one u64
- * per page, and `kpageflags`/`kpagecount` are looked up by pfn (each a u64
- * array starting at pfn `pfnBase`). The folio order comes from the compound
- * head and tail flags, as the executor finds it.
+ * The census of raw /proc bytes: `pagemap` holds one u64 per page of the
+ * range, and each page's frame is looked up in the windows of kpageflags
+ * and kpagecount (a frame in none reads as no flags, count 0). The folio
+ * order comes from the compound head and tail flags, as the executor finds it.
  */
-export function censusFromBytes(pagemap: Uint8Array, kpageflags: Uint8Array, kpagecount: Uint8Array, pfnBase: number): string {
+export function censusFromBytes(pagemap: Uint8Array, windows: readonly FrameWindow[]): string {
   const pm = new DataView(pagemap.buffer, pagemap.byteOffset, pagemap.byteLength);
-  const kf = new DataView(kpageflags.buffer, kpageflags.byteOffset, kpageflags.byteLength);
-  const kc = new DataView(kpagecount.buffer, kpagecount.byteOffset, kpagecount.byteLength);
-  const flagsLo = (pfn: number) => ((pfn - pfnBase) * 8 + 8 <= kf.byteLength && pfn >= pfnBase ? kf.getUint32((pfn - pfnBase) * 8, true) : 0);
+  const u64lo = (pfn: number, which: "kpageflags" | "kpagecount"): number => {
+    for (const w of windows) {
+      const off = (pfn - w.base) * 8;
+      const bytes = w[which];
+      if (pfn >= w.base && off + 8 <= bytes.byteLength) return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(off, true);
+    }
+    return 0;
+  };
   const HEAD = 1 << 15;
   const TAIL = 1 << 16;
   const tokens: string[] = [];
   for (let i = 0; i * 8 < pm.byteLength; i++) {
     const lo = pm.getUint32(i * 8, true);
     const hi = pm.getUint32(i * 8 + 4, true);
-    // PFN: bits 0-54.
-    const pfn = (hi & 0x7fffff) * 2 ** 32 + lo;
     const hex = (hi >>> 0).toString(16).padStart(8, "0") + "00000000";
     if (!(hi & PM_PRESENT_HI)) {
       tokens.push(pageToken(hex, "0", 0, 0));
       continue;
     }
-    const f = flagsLo(pfn);
+    // PFN: bits 0-54.
+    const pfn = (hi & 0x7fffff) * 2 ** 32 + lo;
+    const f = u64lo(pfn, "kpageflags");
     let order = 0;
     if (f & (HEAD | TAIL)) {
       let head = pfn;
-      while (flagsLo(head) & TAIL) head--;
+      while (u64lo(head, "kpageflags") & TAIL) head--;
       let n = 1;
-      while (flagsLo(head + n) & TAIL) n++;
+      while (u64lo(head + n, "kpageflags") & TAIL) n++;
       while (2 ** order < n) order++;
     }
-    const count = pfn >= pfnBase && (pfn - pfnBase) * 8 + 8 <= kc.byteLength ? kc.getUint32((pfn - pfnBase) * 8, true) : 0;
-    tokens.push(pageToken(hex, f.toString(16), count, order));
+    tokens.push(pageToken(hex, f.toString(16), u64lo(pfn, "kpagecount"), order));
   }
   return encodeRuns(tokens);
 }
