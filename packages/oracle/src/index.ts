@@ -10,3 +10,4 @@ export { findCompiler, compileKexec, type Compiler } from "./native/compile";
 export { runExecutor, executorArgs, type ExecutorPaths } from "./native/run";
 export { formatKdiff, kdiffJson, type KdiffJson } from "./format";
 export type { CheckpointView, ProcView, RangeView, VmaView, SideRun, StepView } from "./views";
+export { readMachineThpSettings, applyMachineThpSettings, selectedValue } from "./machine-settings";

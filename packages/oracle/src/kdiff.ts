@@ -4,6 +4,7 @@ import { compareCheckpoint, compareSteps, JUDGED_GLOBALS, MACHINE_WIDE_STEPS, mo
 import { encodeScenario, type Unsupported } from "./encode";
 import type { KernelOutput } from "./kernel-output";
 import { probeMachine, type MachineProbe } from "./machine";
+import { applyMachineThpSettings, readMachineThpSettings } from "./machine-settings";
 import { modelCheckpoint } from "./model-views";
 import { nameLengthsAt, scenarioShape } from "./names";
 import { compileKexec, findCompiler, type Compiler } from "./native/compile";
@@ -40,6 +41,8 @@ export interface KdiffOptions {
   /** A compiled executor to use instead of compiling one. */
   executor?: string;
   paths?: ExecutorPaths;
+  /** The machine's THP settings the model starts from (default: read from sysfs). */
+  machineSettings?: readonly (readonly [string, string])[];
 }
 
 export interface KdiffSummary {
@@ -69,21 +72,27 @@ export function unavailableReason(probe: MachineProbe, cc: Compiler | { readonly
   return null;
 }
 
-/** The model kernel built like the machine's (its build options), through the caller's factory when there is one. */
-function modelFactory(opts: KdiffOptions, build: Readonly<Record<string, number>>): (cfg: KernelConfig) => Kernel {
+/**
+ * The model kernel built like the machine's (its build options) and set up
+ * like it (its THP settings, before the scenario's own), through the
+ * caller's factory when there is one.
+ */
+function modelFactory(opts: KdiffOptions, build: Readonly<Record<string, number>>, settings: readonly (readonly [string, string])[]): (cfg: KernelConfig) => Kernel {
   return (cfg) => {
     const c: KernelConfig = build.softdirty === undefined ? cfg : { ...cfg, memSoftDirty: build.softdirty === 1 };
-    return opts.kernelFactory ? opts.kernelFactory(c) : new Kernel(c);
+    const k = opts.kernelFactory ? opts.kernelFactory(c) : new Kernel(c);
+    applyMachineThpSettings(k, settings);
+    return k;
   };
 }
 
 /** Run the scenario on the model, collecting each checkpoint's views. */
-function runModel(s: Scenario, opts: KdiffOptions, build: Readonly<Record<string, number>>): { result: RunResult; side: SideRun } {
+function runModel(s: Scenario, opts: KdiffOptions, build: Readonly<Record<string, number>>, settings: readonly (readonly [string, string])[]): { result: RunResult; side: SideRun } {
   const { parents, checkpointStep } = scenarioShape(s);
   const views: Omit<CheckpointView, "judged">[] = [];
   const result = runScenario(s, {
     check: opts.check ?? true,
-    kernelFactory: modelFactory(opts, build),
+    kernelFactory: modelFactory(opts, build, settings),
     onCheckpoint(name, st) {
       views.push(modelCheckpoint(name, st.kernel, st.processes, st.names, nameLengthsAt(s, checkpointStep.get(name) ?? -1)));
     },
@@ -120,8 +129,10 @@ export function kdiff(s: Scenario, opts: KdiffOptions = {}): KdiffResult {
     binary = compileKexec(cc as Compiler);
   }
   const enc = encodeScenario(s, probe, JUDGED_GLOBALS);
+  // Read before the run: the executor changes them while it runs and puts them back after.
+  const settings = opts.machineSettings ?? readMachineThpSettings();
   const raw = runExecutor(binary, enc.lines, opts.paths);
-  const model = runModel(s, opts, raw.build);
+  const model = runModel(s, opts, raw.build, settings);
   const { parents, checkpointStep } = scenarioShape(s);
   const kernel: KernelOutput = { ...raw, parents };
   if (kernel.fatal !== undefined) {
