@@ -79,6 +79,41 @@ describe.skipIf(why !== null)(`settings are saved, restored and recovered${why =
     expect(existsSync(m.journal!)).toBe(false);
   });
 
+  const thpFiles = () => ["enabled", "defrag", "use_zero_page", "hugepages-64kB/enabled", "khugepaged/scan_sleep_millisecs"].map((f) => readFileSync(`${THP}/${f}`, "utf8")).join("");
+  const onMachine = process.getuid?.() === 0 && existsSync(`${THP}/hugepages-64kB/enabled`);
+
+  it.skipIf(!onMachine)("leaves this machine's settings as they were after an interrupted run (SIGINT)", async () => {
+    const before = thpFiles();
+    const run = await startUntil(binary, {}, ["-1 spawn 1", `0 set ${THP}/enabled never`, `1 set ${THP}/hugepages-64kB/enabled always`, `2 set ${THP}/use_zero_page 0`], /^ok 2$/m);
+    expect(thpFiles()).not.toBe(before);
+    await run.kill("SIGINT");
+    expect(thpFiles()).toBe(before);
+  });
+
+  it.skipIf(!onMachine)("leaves this machine's settings as they were when the process that started the run dies", async () => {
+    const before = thpFiles();
+    // A shell stands in for hugemm: the executor is its child, reading the steps from fd 3; killing the shell is hugemm dying.
+    const sh = spawn("sh", ["-c", `"$0" --no-quiesce 0<&3 & echo $!; wait`, binary], { stdio: ["ignore", "pipe", "inherit", "pipe"] });
+    const steps = sh.stdio[3] as NodeJS.WritableStream;
+    steps.write(`-1 spawn 1
+0 set ${THP}/defrag never
+`);
+    let out = "";
+    await new Promise<void>((res) => {
+      sh.stdout!.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (/^ok 0$/m.test(out)) res();
+      });
+    });
+    const pid = Number(out.split("\n")[0]);
+    expect(thpFiles()).not.toBe(before);
+    sh.kill("SIGKILL");
+    // The executor gets SIGTERM as its parent dies, puts the settings back and exits.
+    for (let i = 0; i < 300 && thpFiles() !== before; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(thpFiles()).toBe(before);
+    expect(pid).toBeGreaterThan(1);
+  });
+
   it.skipIf(process.getuid?.() !== 0)("reports the kernel's errno for a value it rejects, and leaves the setting as it was", () => {
     const m = fakeMachine();
     const before = readFileSync(`${THP}/enabled`, "utf8");
