@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareCheckpoint, compareSteps, JUDGED_GLOBALS, modelJudged, type FieldRow } from "./compare";
+import { compareCheckpoint, compareSteps, DAMON_UNJUDGED, FORKED_SHOWN, JUDGED_GLOBALS, modelJudged, type FieldRow } from "./compare";
 import type { CheckpointView, ProcView, SideRun } from "./views";
 
 const vma = (over: Partial<Record<string, number>> = {}) => ({ start: 0, end: 2097152, perms: "rw-p", fields: { Size: 2048, Rss: 2048, AnonHugePages: 2048, ...over }, vmFlags: "rd,wr,mr,mw,me,ac" });
@@ -27,12 +27,14 @@ describe("the comparison rules", () => {
     const m = cp("c", new Map([[1, proc(status, rollup)], [2, proc(status, rollup)]]));
     const k = cp("c", new Map([[1, proc(kStatus, kRollup)], [2, proc(kStatus, kRollup)]]));
     const rows = compareCheckpoint(m, k, undefined, undefined, side(), side(kBase, new Map([[2, 1]])));
+    expect(find(rows, "status", "RssAnon", 1)).toMatchObject({ model: 2048, kernel: 2048, judged: true, equal: true });
+    // A forked child's own executor pages vary by a page: its anonymous total is shown, its named ranges judged.
+    expect(find(rows, "status", "RssAnon", 2)).toMatchObject({ model: 2048, kernel: 2048, judged: false, why: FORKED_SHOWN.RssAnon });
     for (const pid of [1, 2]) {
-      expect(find(rows, "status", "RssAnon", pid)).toMatchObject({ model: 2048, kernel: 2048, judged: true, equal: true });
       expect(find(rows, "status", "VmPTE", pid)).toMatchObject({ model: 12, kernel: 12, judged: true, equal: true });
       // The executor's own code: shown with the reason, never judged.
       expect(find(rows, "status", "RssFile", pid)).toMatchObject({ model: 0, kernel: 300, judged: false });
-      expect(find(rows, "rollup", "Anonymous", pid)).toMatchObject({ judged: true, equal: true });
+      expect(find(rows, "rollup", "AnonHugePages", pid)).toMatchObject({ judged: true, equal: true });
       expect(find(rows, "rollup", "Shared_Clean", pid)).toMatchObject({ judged: false });
     }
   });
@@ -46,6 +48,13 @@ describe("the comparison rules", () => {
     expect(find(rows, "smaps buf", "[1] range")).toMatchObject({ model: "-", kernel: "2097152-4194304", equal: false });
     expect(find(rows, "census buf", "pages")).toMatchObject({ equal: false, judged: true });
     expect(find(rows, "census buf", "order-9")).toMatchObject({ model: 512, kernel: 0, judged: false });
+  });
+
+  it("shows Referenced, not judged, where a running DAMON monitor samples access bits", () => {
+    const m = cp("c", new Map([[1, proc(status, rollup, "po9m1x*512", [vma({ Referenced: 0 })])]]));
+    const k = cp("c", new Map([[1, proc(status, rollup, "po9m1x*512", [vma({ Referenced: 2048 })])]]));
+    expect(find(compareCheckpoint(m, k, undefined, undefined, side(), side()), "smaps buf", "[0] Referenced")).toMatchObject({ judged: true, equal: false });
+    expect(find(compareCheckpoint(m, k, undefined, undefined, side(), side(), undefined, DAMON_UNJUDGED), "smaps buf", "[0] Referenced")).toMatchObject({ judged: false, why: DAMON_UNJUDGED.Referenced });
   });
 
   it("judges only the listed global counters, and none over an interval with a machine-wide step", () => {

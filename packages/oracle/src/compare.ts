@@ -100,7 +100,15 @@ function delta(v: number | undefined, base: number | undefined): number | undefi
   return v === undefined ? undefined : v - (base ?? 0);
 }
 
-function compareRange(cp: string, pid: number, name: string, m: RangeView | undefined, k: RangeView | undefined, rows: FieldRow[]): void {
+/** Why a field of the kernel's views is not judged on this machine (machine-level actors), by field name. */
+export type Unjudged = Readonly<Record<string, string>>;
+
+/** The smaps fields a running DAMON monitor moves, and why. */
+export const DAMON_UNJUDGED: Unjudged = {
+  Referenced: "a running kdamond (DAMON, paddr) samples access bits: it clears young PTEs and marks folios young at times of its own",
+};
+
+function compareRange(cp: string, pid: number, name: string, m: RangeView | undefined, k: RangeView | undefined, rows: FieldRow[], unjudged: Unjudged): void {
   const view = `smaps ${name}`;
   const mv = m?.vmas ?? [];
   const kv = k?.vmas ?? [];
@@ -112,7 +120,7 @@ function compareRange(cp: string, pid: number, name: string, m: RangeView | unde
     rows.push(row(cp, pid, view, `${at}range`, a && `${a.start}-${a.end}`, b && `${b.start}-${b.end}`, true));
     rows.push(row(cp, pid, view, `${at}perms`, a?.perms, b?.perms, true));
     const keys = new Set([...Object.keys(a?.fields ?? {}), ...Object.keys(b?.fields ?? {})]);
-    for (const key of keys) rows.push(row(cp, pid, view, `${at}${key}`, a?.fields[key], b?.fields[key], true));
+    for (const key of keys) rows.push(row(cp, pid, view, `${at}${key}`, a?.fields[key], b?.fields[key], unjudged[key] === undefined, unjudged[key]));
     rows.push(row(cp, pid, view, `${at}VmFlags`, a?.vmFlags, b?.vmFlags, true));
   }
   const mc = m?.census;
@@ -125,16 +133,27 @@ function compareRange(cp: string, pid: number, name: string, m: RangeView | unde
   }
 }
 
-function compareProc(cp: string, pid: number, m: ProcView | undefined, k: ProcView | undefined, model: SideRun, kernel: SideRun, rows: FieldRow[]): void {
+/** Fields of a forked child's status and rollup shown, not judged, and why. */
+export const FORKED_SHOWN: Readonly<Record<string, string>> = {
+  RssAnon: "a forked child's own executor pages (stack, buffers it writes after the fork) vary by a page; its named ranges are judged exactly",
+  Anonymous: "a forked child's own executor pages vary by a page; its named ranges are judged exactly",
+};
+
+function compareProc(cp: string, pid: number, m: ProcView | undefined, k: ProcView | undefined, model: SideRun, kernel: SideRun, rows: FieldRow[], unjudged: Unjudged): void {
   const mb = baselineOf(model, pid);
   const kb = baselineOf(kernel, pid);
-  for (const f of STATUS_JUDGED) rows.push(row(cp, pid, "status", f, delta(m?.status[f], mb?.status[f]), delta(k?.status[f], kb?.status[f]), true));
+  const forked = kernel.parents.has(pid) || model.parents.has(pid);
+  const shownWhy = (f: string) => (forked ? FORKED_SHOWN[f] : undefined);
+  for (const f of STATUS_JUDGED) rows.push(row(cp, pid, "status", f, delta(m?.status[f], mb?.status[f]), delta(k?.status[f], kb?.status[f]), shownWhy(f) === undefined, shownWhy(f)));
   for (const [f, why] of Object.entries(STATUS_SHOWN)) rows.push(row(cp, pid, "status", f, delta(m?.status[f], mb?.status[f]), delta(k?.status[f], kb?.status[f]), false, why));
   const judged = new Set<string>(ROLLUP_JUDGED);
   const keys = new Set([...Object.keys(m?.rollup ?? {}), ...Object.keys(k?.rollup ?? {})]);
-  for (const f of keys) rows.push(row(cp, pid, "rollup", f, delta(m?.rollup[f], mb?.rollup[f]), delta(k?.rollup[f], kb?.rollup[f]), judged.has(f), judged.has(f) ? undefined : ROLLUP_SHOWN_WHY));
+  for (const f of keys) {
+    const why = !judged.has(f) ? ROLLUP_SHOWN_WHY : shownWhy(f);
+    rows.push(row(cp, pid, "rollup", f, delta(m?.rollup[f], mb?.rollup[f]), delta(k?.rollup[f], kb?.rollup[f]), why === undefined, why));
+  }
   const names = new Set([...(m?.ranges.keys() ?? []), ...(k?.ranges.keys() ?? [])]);
-  for (const name of [...names].sort()) compareRange(cp, pid, name, m?.ranges.get(name), k?.ranges.get(name), rows);
+  for (const name of [...names].sort()) compareRange(cp, pid, name, m?.ranges.get(name), k?.ranges.get(name), rows, unjudged);
 }
 
 function globalValue(v: CheckpointView, key: string): number | undefined {
@@ -160,11 +179,12 @@ export function compareCheckpoint(
   model: SideRun,
   kernel: SideRun,
   machineWide?: string,
+  unjudged: Unjudged = {},
 ): FieldRow[] {
   const rows: FieldRow[] = [];
   const cp = m.name;
   const pids = new Set([...m.procs.keys(), ...k.procs.keys()]);
-  for (const pid of [...pids].sort((a, b) => a - b)) compareProc(cp, pid, m.procs.get(pid), k.procs.get(pid), model, kernel, rows);
+  for (const pid of [...pids].sort((a, b) => a - b)) compareProc(cp, pid, m.procs.get(pid), k.procs.get(pid), model, kernel, rows, unjudged);
   for (const key of JUDGED_GLOBALS) {
     const mv = m.judged[key];
     const why = mv === undefined ? "the model has no such counter" : machineWide;

@@ -5,7 +5,7 @@ import { encodeScenario, settingPath } from "./encode";
 import type { MachineProbe } from "./machine";
 
 const present = new Set(["/sys/kernel/mm/transparent_hugepage/enabled", "/sys/kernel/mm/transparent_hugepage/hugepages-64kB/enabled"]);
-const probe: MachineProbe = { linux: true, root: true, swap: false, nodes: 1, exists: (p) => present.has(p) };
+const probe: MachineProbe = { linux: true, root: true, swap: false, nodes: 1, damon: false, exists: (p) => present.has(p) };
 
 function encode(text: string, p: MachineProbe = probe) {
   return encodeScenario(parseScenario(text, "t.yaml"), p, JUDGED_GLOBALS);

@@ -10,7 +10,7 @@ import type { MachineProbe } from "./machine";
 import { compileKexec, findCompiler } from "./native/compile";
 
 const cc = findCompiler();
-const machine: MachineProbe = { linux: true, root: true, swap: false, nodes: 1, exists: () => true };
+const machine: MachineProbe = { linux: true, root: true, swap: false, nodes: 1, damon: false, exists: () => true };
 const why = unavailableReason({ ...machine, linux: process.platform === "linux", root: process.getuid?.() === 0 }, cc);
 
 const MPROTECT = `name: planted

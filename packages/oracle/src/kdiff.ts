@@ -1,6 +1,6 @@
 import { Kernel, type KernelConfig } from "@hugemm/core";
 import { runScenario, type RunResult, type Scenario } from "@hugemm/scenario";
-import { compareCheckpoint, compareSteps, JUDGED_GLOBALS, MACHINE_WIDE_STEPS, modelJudged, type FieldRow } from "./compare";
+import { compareCheckpoint, compareSteps, DAMON_UNJUDGED, JUDGED_GLOBALS, MACHINE_WIDE_STEPS, modelJudged, type FieldRow } from "./compare";
 import { encodeScenario, type Unsupported } from "./encode";
 import type { KernelOutput } from "./kernel-output";
 import { probeMachine, type MachineProbe } from "./machine";
@@ -160,7 +160,7 @@ export function kdiff(s: Scenario, opts: KdiffOptions = {}): KdiffResult {
     const k = kernel.checkpoints[ki]!;
     const from = i === 0 ? -1 : (checkpointStep.get(model.side.checkpoints[i - 1]!.name) ?? -1);
     const wide = s.steps.slice(from + 1, Math.max(at, from + 1)).find((x) => MACHINE_WIDE_STEPS[x.op] !== undefined);
-    rows.push(...compareCheckpoint(m, k, model.side.checkpoints[i - 1], kernel.checkpoints[ki - 1], model.side, kernel, wide && `a machine-wide step in this interval: ${MACHINE_WIDE_STEPS[wide.op]}`));
+    rows.push(...compareCheckpoint(m, k, model.side.checkpoints[i - 1], kernel.checkpoints[ki - 1], model.side, kernel, wide && `a machine-wide step in this interval: ${MACHINE_WIDE_STEPS[wide.op]}`, probe.damon ? DAMON_UNJUDGED : {}));
   });
   return { scenario: s, rows, unsupported: enc.unsupported, notCompared, summary: summarize(rows), model: model.result, kernel };
 }

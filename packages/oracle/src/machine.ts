@@ -8,7 +8,32 @@ export interface MachineProbe {
   readonly swap: boolean;
   /** Online NUMA nodes. */
   readonly nodes: number;
+  /**
+   * A DAMON monitor of physical memory is running (a kdamond with paddr
+   * operations): it samples access bits behind every process's back,
+   * clearing young PTEs and marking folios young.
+   */
+  readonly damon: boolean;
   exists(path: string): boolean;
+}
+
+const KDAMONDS = "/sys/kernel/mm/damon/admin/kdamonds";
+
+/** Whether some kdamond is on and monitors physical addresses. */
+function damonRunning(): boolean {
+  try {
+    return readdirSync(KDAMONDS)
+      .filter((d) => /^\d+$/.test(d))
+      .some((d) => {
+        const state = readFileSync(`${KDAMONDS}/${d}/state`, "utf8").trim();
+        const ops = readdirSync(`${KDAMONDS}/${d}/contexts`)
+          .filter((c) => /^\d+$/.test(c))
+          .map((c) => readFileSync(`${KDAMONDS}/${d}/contexts/${c}/operations`, "utf8").trim());
+        return state === "on" && ops.includes("paddr");
+      });
+  } catch {
+    return false;
+  }
 }
 
 function countNodes(): number {
@@ -33,6 +58,7 @@ export function probeMachine(): MachineProbe {
     root: typeof process.getuid === "function" && process.getuid() === 0,
     swap,
     nodes: linux ? countNodes() : 0,
+    damon: linux && damonRunning(),
     exists: (p) => existsSync(p),
   };
 }

@@ -1,3 +1,4 @@
+import { gupTouchRange } from "./populate-touch";
 import { PTE, SoftleafType, entryRegs, softleafTypeOf } from "@hugemm/arch";
 import { VM_FAULT_HWPOISON, VM_FAULT_OOM } from "../fault/codes";
 import { swapinSlot } from "../fault/swapin";
@@ -180,6 +181,7 @@ function madvisePopulate(k: Kernel, mm: Mm, start: number, end: number, write: b
     if (!write && (vma.flags & VM_READ) === 0) return sysErr("EINVAL", `${name} on [${hex(vma.start)}, ${hex(vma.end)}), which is not readable`);
     const stop = Math.min(end, vma.end);
     const r = touchRange(k, mm, addr, stop - addr, write, k.faultHandlers);
+    gupTouchRange(k, mm, addr, r.error === 0 ? stop : r.errorAddr);
     if (r.error !== 0) {
       const at = hex(r.errorAddr);
       if (r.error & VM_FAULT_OOM) return sysErr("ENOMEM", `${name}: out of memory faulting in ${at}`);
