@@ -32,6 +32,12 @@ export interface KernelConfig {
    * machine's kernel).
    */
   readonly memSoftDirty?: boolean;
+  /**
+   * CONFIG_PT_RECLAIM: MADV_DONTNEED frees a PTE table it zapped whole and
+   * left empty. Default: on where the arch selects ARCH_SUPPORTS_PT_RECLAIM
+   * (x86-64 alone, in Linux 6.18), as the Kconfig default is.
+   */
+  readonly ptReclaim?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -45,6 +51,8 @@ export interface ResolvedConfig {
   readonly fastPaths: boolean;
   /** CONFIG_MEM_SOFT_DIRTY on an arch with soft-dirty bits. */
   readonly memSoftDirty: boolean;
+  /** CONFIG_PT_RECLAIM. */
+  readonly ptReclaim: boolean;
   /** MAX_PAGE_ORDER. */
   readonly maxOrder: number;
   /** pageblock_order: min(HPAGE_PMD_ORDER, MAX_PAGE_ORDER) with THP, MAX_PAGE_ORDER without. */
@@ -52,6 +60,9 @@ export interface ResolvedConfig {
 }
 
 const GiB = 2 ** 30;
+
+/** Arches that select ARCH_SUPPORTS_PT_RECLAIM (arch/x86/Kconfig: if X86_64). */
+const PT_RECLAIM_ARCHES: ReadonlySet<string> = new Set(["x86-64"]);
 
 export function resolveConfig(c: KernelConfig): ResolvedConfig {
   const b = c.backend;
@@ -81,6 +92,7 @@ export function resolveConfig(c: KernelConfig): ResolvedConfig {
     check: c.check ?? envCheck,
     fastPaths: c.fastPaths ?? true,
     memSoftDirty: (c.memSoftDirty ?? true) && b.capabilities.softDirty,
+    ptReclaim: c.ptReclaim ?? PT_RECLAIM_ARCHES.has(b.arch),
     maxOrder,
     pbOrder,
   };

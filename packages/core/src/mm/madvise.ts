@@ -231,7 +231,8 @@ function madviseVmaBehavior(k: Kernel, mm: Mm, prev: Vma | undefined, vma: Vma, 
         if (!vma.isAnonymous) return sysErr("EINVAL", `${name} on ${range}, which is not anonymous memory`);
         return hookResult(name, ops.free(k, mm, vma, start, end), vma, start, end);
       }
-      zapPageRange(k, mm, vma, start, end, k.hugeZap);
+      // madvise_dontneed_single_vma: empty PTE tables go too (CONFIG_PT_RECLAIM).
+      zapPageRange(k, mm, vma, start, end, k.hugeZap, { reclaimPt: true });
       return { vma, lockDropped: false };
     }
     case MADV.COLLAPSE:
