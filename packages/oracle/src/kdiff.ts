@@ -1,5 +1,5 @@
 import { Kernel, type KernelConfig } from "@hugemm/core";
-import { runScenario, type RunResult, type Scenario } from "@hugemm/scenario";
+import { runScenario, validateScenario, type RunResult, type Scenario } from "@hugemm/scenario";
 import { compareCheckpoint, compareSteps, DAMON_UNJUDGED, JUDGED_GLOBALS, MACHINE_WIDE_STEPS, modelJudged, type FieldRow } from "./compare";
 import { encodeScenario, type Unsupported } from "./encode";
 import type { KernelOutput } from "./kernel-output";
@@ -128,6 +128,8 @@ export function kdiff(s: Scenario, opts: KdiffOptions = {}): KdiffResult {
     if (why !== null) throw new OracleUnavailable(why);
     binary = compileKexec(cc as Compiler);
   }
+  // Bad input is found before the machine is touched.
+  validateScenario(s);
   const enc = encodeScenario(s, probe, JUDGED_GLOBALS);
   // Read before the run: the executor changes them while it runs and puts them back after.
   const settings = opts.machineSettings ?? readMachineThpSettings();

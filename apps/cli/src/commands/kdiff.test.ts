@@ -105,6 +105,13 @@ steps:
 });
 
 describe("hugemm kdiff with bad input", () => {
+  it("names a bad scenario by file, line and field before anything runs", () => {
+    const file = tempScenario("name: bad\nsteps:\n  - mmap: { pid: 1, as: buf, len: 2M, prot: rw, flags: private|anonymous }\n  - write: { pid: 1, at: nosuch, len: 4K, pattern: 1 }\n");
+    const r = cli(["kdiff", file]);
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.err).toBe(`hugemm: ${file}:4:26: steps[1].write.at: unknown name "nosuch" in process 1: expected a name bound by an earlier mmap or mremap "as:" (bound: buf)\n`);
+  });
+
   it("names an unknown scenario", () => {
     const r = cli(["kdiff", "no-such-scenario"]);
     expect(r.code).toBe(EXIT_USAGE);
