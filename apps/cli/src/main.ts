@@ -8,6 +8,7 @@ import { archesCommand } from "./commands/arches";
 import { compareCommand } from "./commands/compare";
 import { demoCommand } from "./commands/demo";
 import { fuzzCommand } from "./commands/fuzz";
+import { kdiffCommand } from "./commands/kdiff";
 import { reportCommand } from "./commands/report";
 import { runCommand } from "./commands/run";
 import { walkCommand } from "./commands/walk";
@@ -15,7 +16,7 @@ import { colorWanted, makeStyle } from "./style";
 
 export type { Io } from "./cli/command";
 
-export const COMMANDS: readonly Command[] = [demoCommand, runCommand, reportCommand, walkCommand, compareCommand, fuzzCommand, archesCommand];
+export const COMMANDS: readonly Command[] = [demoCommand, runCommand, reportCommand, walkCommand, compareCommand, fuzzCommand, archesCommand, kdiffCommand];
 
 export const USAGE = `usage: hugemm <command> [options]
 
@@ -38,6 +39,7 @@ examples:
   hugemm walk tour --at pud-thp --addr huge
   hugemm compare compare-arches --arch x86-64,arm64:4k,arm64:64k,ppc8xx --html cmp.html
   hugemm fuzz --ops 200 --seed 7
+  hugemm kdiff kdiff/fork-cow
   NO_COLOR=1 hugemm demo > tour.txt
 
 ${EXIT_CODES_TEXT}`;

@@ -18,3 +18,7 @@ export { registerStep, registerSetting, registerCounterSource, registerKernelSet
 export { StepContext, type HeldPin } from "./context";
 export { ScopeChecker, type ScopeCheck, type CounterRef } from "./scope";
 export * as fields from "./fields";
+
+// The encodings of step arguments, for tools that replay steps elsewhere (the kernel oracle).
+export { MAP_FLAGS, MREMAP_FLAGS, ADVICE, protBits, flagBits } from "./flags";
+export { settingText } from "./steps/control";

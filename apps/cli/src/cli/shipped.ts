@@ -25,10 +25,10 @@ export function shippedNames(): string[] {
     .sort();
 }
 
-/** A shipped scenario's path by name, or null. */
+/** A shipped scenario's path by name ("pmd-thp", or "kdiff/fork-cow" in a suite's folder), or null. */
 export function shippedPath(name: string): string | null {
   const d = shippedDir();
-  if (d === null || !/^[a-z0-9-]+$/.test(name)) return null;
+  if (d === null || !/^([a-z0-9-]+\/)?[a-z0-9-]+$/.test(name)) return null;
   const p = join(d, `${name}.yaml`);
   return existsSync(p) ? p : null;
 }

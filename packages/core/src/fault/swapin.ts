@@ -64,7 +64,7 @@ function swapPteBatch(k: Kernel, table: Uint32Array, index: number, max: number,
   const b = k.backend;
   const type = b.swpType(orig, 0, PTE);
   const excl = b.swpExclusive(orig, 0, PTE);
-  const sd = b.capabilities.softDirty && b.swpSoftDirty(orig, 0, PTE);
+  const sd = k.config.memSoftDirty && b.swpSoftDirty(orig, 0, PTE);
   const wp = b.capabilities.uffdWp && b.swpUffdWp(orig, 0, PTE);
   let n = 0;
   for (; n < max; n++) {
@@ -72,7 +72,7 @@ function swapPteBatch(k: Kernel, table: Uint32Array, index: number, max: number,
     if (b.none(R, 2, PTE) || b.present(R, 2, PTE) || !b.isSoftleaf(R, 2, PTE)) break;
     if (b.swpType(R, 2, PTE) !== type || b.swpOffset(R, 2, PTE) !== firstOff + n) break;
     if (b.swpExclusive(R, 2, PTE) !== excl) break;
-    if (sd !== (b.capabilities.softDirty && b.swpSoftDirty(R, 2, PTE))) break;
+    if (sd !== (k.config.memSoftDirty && b.swpSoftDirty(R, 2, PTE))) break;
     if (wp !== (b.capabilities.uffdWp && b.swpUffdWp(R, 2, PTE))) break;
   }
   return n;
@@ -151,7 +151,7 @@ export function doSwapPage(
     k.events[EV.pgmajfault]!++;
   }
   let exclusive = b.swpExclusive(orig, 0, PTE);
-  const softDirty = b.capabilities.softDirty && b.swpSoftDirty(orig, 0, PTE);
+  const softDirty = k.config.memSoftDirty && b.swpSoftDirty(orig, 0, PTE);
   const uffdWp = b.capabilities.uffdWp && b.swpUffdWp(orig, 0, PTE);
   // The page of the cached folio this slot holds, and — for a large folio whose every page this
   // PMD range still maps by its swap entry — the whole folio at once.

@@ -154,7 +154,7 @@ function wpPageCopy(k: Kernel, mm: Mm, vma: Vma, addr: number, flags: number, sl
   }
   b.pfnEntry(R, 0, PTE, folio, protIndex(vma.flags));
   if (flags & FAULT_FLAG_UNSHARE) {
-    if (b.capabilities.softDirty && b.softDirty(orig, 0, PTE)) b.mksoftDirty(R, 0, PTE);
+    if (k.config.memSoftDirty && b.softDirty(orig, 0, PTE)) b.mksoftDirty(R, 0, PTE);
     if (b.capabilities.uffdWp && b.uffdWp(orig, 0, PTE)) b.mkuffdWp(R, 0, PTE);
   } else {
     b.mkdirty(R, 0, PTE);

@@ -94,15 +94,17 @@ export class PageCache {
     return head;
   }
 
-  /** A new zeroed shmem page at `index` (shmem_alloc_and_add_folio). */
+  /**
+   * A new zeroed shmem page at `index` (shmem_alloc_and_add_folio). It
+   * starts clean, as shmem_get_folio_gfp leaves it: a read fault maps it
+   * clean, and a write (fault or write(2)) dirties it.
+   */
   shmemAlloc(as: AddressSpace, index: number, nid: number): number {
     const f = this.k.folios;
     const head = f.alloc(0, GFP_HIGHUSER_MOVABLE, nid);
     if (head < 0) return -1;
     this.add(as, head, index);
     f.unref(head);
-    // A shmem page has no backing but swap: it starts dirty.
-    f.set(head, PG_dirty);
     return head;
   }
 

@@ -53,7 +53,7 @@ export function copyHuge(k: Kernel, dst: Mm, src: Mm, dstVma: Vma, srcVma: Vma, 
       if (type === SoftleafType.MIGRATION_WRITE || type === SoftleafType.MIGRATION_READ_EXCLUSIVE) {
         // copy_huge_non_present_pmd: both sides are plain read migration entries now.
         const off = b.swpOffset(R, 0, level);
-        const sd = b.capabilities.softDirty && b.swpSoftDirty(R, 0, level);
+        const sd = k.config.memSoftDirty && b.swpSoftDirty(R, 0, level);
         const wp = b.capabilities.uffdWp && b.swpUffdWp(R, 0, level);
         b.softleafEntry(R, 0, level, SWP_MIGRATION_READ, off);
         if (sd) b.swpMkSoftDirty(R, 0, level);
@@ -64,7 +64,7 @@ export function copyHuge(k: Kernel, dst: Mm, src: Mm, dstVma: Vma, srcVma: Vma, 
         // parent, and the child shares the folio with its own mapping (its dup never fails).
         const off = b.swpOffset(R, 0, level);
         if (type === SoftleafType.DEVICE_PRIVATE_WRITE) {
-          const sd = b.capabilities.softDirty && b.swpSoftDirty(R, 0, level);
+          const sd = k.config.memSoftDirty && b.swpSoftDirty(R, 0, level);
           const wp = b.capabilities.uffdWp && b.swpUffdWp(R, 0, level);
           b.softleafEntry(R, 0, level, SWP_DEVICE_READ, off);
           if (sd) b.swpMkSoftDirty(R, 0, level);

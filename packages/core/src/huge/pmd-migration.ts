@@ -59,7 +59,7 @@ export function setPmdMigrationEntry(k: Kernel, src: number, m: MappedAt): boole
     const write = b.write(R, 0, PMD);
     const young = b.young(R, 0, PMD);
     const dirty = b.dirty(R, 0, PMD);
-    const sd = b.capabilities.softDirty && b.softDirty(R, 0, PMD);
+    const sd = k.config.memSoftDirty && b.softDirty(R, 0, PMD);
     const wp = b.capabilities.uffdWp && b.uffdWp(R, 0, PMD);
     if (dirty) f.set(src, PG_dirty);
     const type = write ? SWP_MIGRATION_WRITE : exclusive ? SWP_MIGRATION_READ_EXCLUSIVE : SWP_MIGRATION_READ;
@@ -93,7 +93,7 @@ export function removeMigrationPmd(k: Kernel, dst: number, src: number, m: Mappe
   const type = softleafTypeOf(b.swpType(R, 0, PMD));
   if (type !== SoftleafType.MIGRATION_READ && type !== SoftleafType.MIGRATION_READ_EXCLUSIVE && type !== SoftleafType.MIGRATION_WRITE) return false;
   const off = b.swpOffset(R, 0, PMD);
-  const sd = b.capabilities.softDirty && b.swpSoftDirty(R, 0, PMD);
+  const sd = k.config.memSoftDirty && b.swpSoftDirty(R, 0, PMD);
   const wp = b.capabilities.uffdWp && b.swpUffdWp(R, 0, PMD);
   const ptl = k.tables.ptl(slot.tablePa);
   k.locks.acquire(ptl);

@@ -91,14 +91,14 @@ export function splitHugeEntry(k: Kernel, mm: Mm, vma: Vma, level: Level, table:
     old.write = b.write(R, 0, level);
     old.young = b.young(R, 0, level);
     old.dirty = b.dirty(R, 0, level);
-    old.softDirty = b.capabilities.softDirty && b.softDirty(R, 0, level);
+    old.softDirty = k.config.memSoftDirty && b.softDirty(R, 0, level);
     old.uffdWp = b.capabilities.uffdWp && b.uffdWp(R, 0, level);
     old.anonExclusive = f.pageTest(page, PG_anon_exclusive);
   } else {
     const type = softleafTypeOf(b.swpType(R, 0, level));
     const off = b.swpOffset(R, 0, level);
     page = softleafPfn(b.softleaf, off);
-    old.softDirty = b.capabilities.softDirty && b.swpSoftDirty(R, 0, level);
+    old.softDirty = k.config.memSoftDirty && b.swpSoftDirty(R, 0, level);
     old.uffdWp = b.capabilities.uffdWp && b.swpUffdWp(R, 0, level);
     if (type === SoftleafType.MIGRATION_READ || type === SoftleafType.MIGRATION_READ_EXCLUSIVE || type === SoftleafType.MIGRATION_WRITE) {
       old.migration = true;

@@ -85,7 +85,7 @@ function canChangeHugeWritable(k: Kernel, vma: Vma, level: Level): boolean {
   const f = k.folios;
   if ((vma.flags & VM_WRITE) === 0) throw new ModelBug(`making a huge entry of read-only VMA #${vma.id} writable`);
   if (b.capabilities.protnone && b.protnone(R, 0, level)) return false;
-  if (b.capabilities.softDirty && (vma.flags & VM_SOFTDIRTY) === 0 && !b.softDirty(R, 0, level)) return false;
+  if (k.config.memSoftDirty && (vma.flags & VM_SOFTDIRTY) === 0 && !b.softDirty(R, 0, level)) return false;
   if (b.capabilities.uffdWp && vma.flags & VM_UFFD_WP && b.uffdWp(R, 0, level)) return false;
   if ((vma.flags & VM_SHARED) === 0) {
     const pfn = b.pfn(R, 0, level);
@@ -101,7 +101,7 @@ function changeNonPresentHuge(k: Kernel, level: Level, slot: Slot, haddr: number
   const b = k.backend;
   const type = softleafTypeOf(b.swpType(R, 0, level));
   const off = b.swpOffset(R, 0, level);
-  const sd = b.capabilities.softDirty && b.swpSoftDirty(R, 0, level);
+  const sd = k.config.memSoftDirty && b.swpSoftDirty(R, 0, level);
   const wp = b.capabilities.uffdWp && b.swpUffdWp(R, 0, level);
   if (type === SoftleafType.MIGRATION_WRITE) {
     const head = k.folios.head(softleafPfn(b.softleaf, off));
@@ -142,7 +142,7 @@ function moveHuge(k: Kernel, mm: Mm, oldVma: Vma, _newVma: Vma, level: Level, ol
     b.getAndClear(k.ptCtx, OLD.table, OLD.index, level, oldAddr, R, 0);
     if (oldVma.isAnonymous) moveDeposit(k, level, OLD.tablePa, OLD.index, NEW.tablePa, NEW.index);
     const present = b.present(R, 0, level);
-    if (b.capabilities.softDirty) {
+    if (k.config.memSoftDirty) {
       if (present) b.mksoftDirty(R, 0, level);
       else b.swpMkSoftDirty(R, 0, level);
     }

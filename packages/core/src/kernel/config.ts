@@ -42,6 +42,19 @@ export interface KernelConfig {
   readonly checkMode?: CheckMode;
   /** With the incremental checker, run the full check every this many operations (default 64; at least 1). */
   readonly checkFullEvery?: number;
+  /**
+   * CONFIG_MEM_SOFT_DIRTY: new VMAs are VM_SOFTDIRTY and entries carry the
+   * soft-dirty bit, on arches that have one (default on, as distributions
+   * build it; the Kconfig default is off, and `hugemm kdiff` follows the
+   * machine's kernel).
+   */
+  readonly memSoftDirty?: boolean;
+  /**
+   * CONFIG_PT_RECLAIM: MADV_DONTNEED frees a PTE table it zapped whole and
+   * left empty. Default: on where the arch selects ARCH_SUPPORTS_PT_RECLAIM
+   * (x86-64 alone, in Linux 6.18), as the Kconfig default is.
+   */
+  readonly ptReclaim?: boolean;
 }
 
 export type SwapKind = "block" | "zram";
@@ -59,6 +72,10 @@ export interface ResolvedConfig {
   readonly fastPaths: boolean;
   readonly checkMode: CheckMode;
   readonly checkFullEvery: number;
+  /** CONFIG_MEM_SOFT_DIRTY on an arch with soft-dirty bits. */
+  readonly memSoftDirty: boolean;
+  /** CONFIG_PT_RECLAIM. */
+  readonly ptReclaim: boolean;
   /** MAX_PAGE_ORDER. */
   readonly maxOrder: number;
   /** pageblock_order: min(HPAGE_PMD_ORDER, MAX_PAGE_ORDER) with THP, MAX_PAGE_ORDER without. */
@@ -66,6 +83,9 @@ export interface ResolvedConfig {
 }
 
 const GiB = 2 ** 30;
+
+/** Arches that select ARCH_SUPPORTS_PT_RECLAIM (arch/x86/Kconfig: if X86_64). */
+const PT_RECLAIM_ARCHES: ReadonlySet<string> = new Set(["x86-64"]);
 
 export function resolveConfig(c: KernelConfig): ResolvedConfig {
   const b = c.backend;
@@ -104,6 +124,8 @@ export function resolveConfig(c: KernelConfig): ResolvedConfig {
     fastPaths: c.fastPaths ?? true,
     checkMode,
     checkFullEvery,
+    memSoftDirty: (c.memSoftDirty ?? true) && b.capabilities.softDirty,
+    ptReclaim: c.ptReclaim ?? PT_RECLAIM_ARCHES.has(b.arch),
     maxOrder,
     pbOrder,
   };

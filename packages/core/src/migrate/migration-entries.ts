@@ -88,7 +88,7 @@ export function tryToMigrate(k: Kernel, src: number, opts: TtuOpts = {}): boolea
       }
       const type = b.write(R, 0, PTE) ? SWP_MIGRATION_WRITE : exclusive ? SWP_MIGRATION_READ_EXCLUSIVE : SWP_MIGRATION_READ;
       const off = migrationOffset(b.softleaf, m.page, b.young(R, 0, PTE), b.dirty(R, 0, PTE));
-      const sd = b.capabilities.softDirty && b.softDirty(R, 0, PTE);
+      const sd = k.config.memSoftDirty && b.softDirty(R, 0, PTE);
       const wp = b.capabilities.uffdWp && b.uffdWp(R, 0, PTE);
       b.softleafEntry(R, 1, PTE, type, off);
       if (sd) b.swpMkSoftDirty(R, 1, PTE);
@@ -137,7 +137,7 @@ export function removeMigrationPtes(k: Kernel, dst: number, src: number, opts: T
       if (type !== SoftleafType.MIGRATION_READ && type !== SoftleafType.MIGRATION_READ_EXCLUSIVE && type !== SoftleafType.MIGRATION_WRITE) return true;
       const off = b.swpOffset(R, 0, PTE);
       const page = dst + (m.page - src);
-      const sd = b.capabilities.softDirty && b.swpSoftDirty(R, 0, PTE);
+      const sd = k.config.memSoftDirty && b.swpSoftDirty(R, 0, PTE);
       const wp = b.capabilities.uffdWp && b.swpUffdWp(R, 0, PTE);
       if (zeroRemap && (m.vma.flags & VM_LOCKED) === 0 && f.readTag(page) === 0 && !f.pageTest(page, PG_hwpoison)) {
         // try_to_map_unused_to_zeropage.

@@ -236,7 +236,7 @@ function copyNonpresentPte(k: Kernel, dst: Mm, dstVma: Vma, srcTable: Uint32Arra
     dst.addRss(mmCounter(k, head), 1);
     if (type !== SoftleafType.MIGRATION_READ && isCowMapping(dstVma.flags)) {
       // Both sides must be read-only now: the previously exclusive entry is shared.
-      const sd = b.capabilities.softDirty && b.swpSoftDirty(R, 0, PTE);
+      const sd = k.config.memSoftDirty && b.swpSoftDirty(R, 0, PTE);
       const wp = b.capabilities.uffdWp && b.swpUffdWp(R, 0, PTE);
       b.softleafEntry(R, 0, PTE, SWP_MIGRATION_READ, off);
       if (sd) b.swpMkSoftDirty(R, 0, PTE);

@@ -1,3 +1,4 @@
+import { gupTouchRange } from "./populate-touch";
 import { PTE, SoftleafType, entryRegs, softleafTypeOf } from "@hugemm/arch";
 import { VM_FAULT_HWPOISON, VM_FAULT_OOM } from "../fault/codes";
 import { swapinSlot } from "../fault/swapin";
@@ -181,6 +182,7 @@ function madvisePopulate(k: Kernel, mm: Mm, start: number, end: number, write: b
     if (!write && (vma.flags & VM_READ) === 0) return sysErr("EINVAL", `${name} on [${hex(vma.start)}, ${hex(vma.end)}), which is not readable`);
     const stop = Math.min(end, vma.end);
     const r = touchRange(k, mm, addr, stop - addr, write, k.faultHandlers);
+    gupTouchRange(k, mm, addr, r.error === 0 ? stop : r.errorAddr);
     if (r.error !== 0) {
       const at = hex(r.errorAddr);
       if (r.error & VM_FAULT_OOM) return sysErr("ENOMEM", `${name}: out of memory faulting in ${at}`);
@@ -230,7 +232,8 @@ function madviseVmaBehavior(k: Kernel, mm: Mm, prev: Vma | undefined, vma: Vma, 
         if (!vma.isAnonymous) return sysErr("EINVAL", `${name} on ${range}, which is not anonymous memory`);
         return hookResult(name, ops.free(k, mm, vma, start, end), vma, start, end);
       }
-      zapPageRange(k, mm, vma, start, end, k.hugeZap);
+      // madvise_dontneed_single_vma: empty PTE tables go too (CONFIG_PT_RECLAIM).
+      zapPageRange(k, mm, vma, start, end, k.hugeZap, { reclaimPt: true });
       return { vma, lockDropped: false };
     }
     case MADV.REMOVE: {

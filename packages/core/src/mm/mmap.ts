@@ -1,3 +1,4 @@
+import { gupTouchRange } from "./populate-touch";
 import type { AddressSpace } from "../file/address-space";
 import type { Kernel } from "../kernel/kernel";
 import { ModelInputError } from "../util/errors";
@@ -159,7 +160,7 @@ export function mmapRegion(k: Kernel, mm: Mm, file: AddressSpace | null, addr: n
     vmaLinkFile(k, vma);
   }
   // New or expanded VMAs always start soft-dirty.
-  if (k.backend.capabilities.softDirty) vma.flags |= VM_SOFTDIRTY;
+  if (k.config.memSoftDirty) vma.flags |= VM_SOFTDIRTY;
   return sysOk(addr);
 }
 
@@ -254,5 +255,7 @@ export function mmPopulate(k: Kernel, mm: Mm, start: number, len: number): void 
 export function populateVmaPageRange(k: Kernel, mm: Mm, vma: Vma, start: number, end: number): TouchResult | null {
   if ((vma.flags & VM_ACCESS_FLAGS) === 0) return null;
   const write = (vma.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE;
-  return touchRange(k, mm, start, end - start, write, k.faultHandlers);
+  const r = touchRange(k, mm, start, end - start, write, k.faultHandlers);
+  gupTouchRange(k, mm, start, r.error === 0 ? end : r.errorAddr);
+  return r;
 }

@@ -63,7 +63,7 @@ function maybeChangePteWritable(k: Kernel, vma: Vma): boolean {
   const b = k.backend;
   if ((vma.flags & VM_WRITE) === 0) throw new ModelBug(`making a PTE of read-only VMA #${vma.id} writable`);
   if (b.capabilities.protnone && b.protnone(R, 0, PTE)) return false;
-  if (b.capabilities.softDirty && (vma.flags & VM_SOFTDIRTY) === 0 && !b.softDirty(R, 0, PTE)) return false;
+  if (k.config.memSoftDirty && (vma.flags & VM_SOFTDIRTY) === 0 && !b.softDirty(R, 0, PTE)) return false;
   if (b.capabilities.uffdWp && vma.flags & VM_UFFD_WP && b.uffdWp(R, 0, PTE)) return false;
   return true;
 }
@@ -90,7 +90,7 @@ function changeSoftleafPte(k: Kernel, table: Uint32Array, index: number, addr: n
   const off = b.swpOffset(R, 0, PTE);
   if (type === SoftleafType.MIGRATION_WRITE) {
     const head = k.folios.head(softleafPfn(b.softleaf, off));
-    const softDirty = b.capabilities.softDirty && b.swpSoftDirty(R, 0, PTE);
+    const softDirty = k.config.memSoftDirty && b.swpSoftDirty(R, 0, PTE);
     b.softleafEntry(R, 0, PTE, k.folios.test(head, PG_anon) ? SWP_MIGRATION_READ_EXCLUSIVE : SWP_MIGRATION_READ, off);
     if (softDirty) b.swpMkSoftDirty(R, 0, PTE);
   } else if (type === SoftleafType.DEVICE_PRIVATE_WRITE) {

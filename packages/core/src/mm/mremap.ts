@@ -118,7 +118,7 @@ function movePtes(k: Kernel, mm: Mm, pmc: MoveControl, extent: number): void {
   const b = k.backend;
   const f = k.folios;
   const ps = k.pageSize;
-  const softDirty = b.capabilities.softDirty;
+  const softDirty = k.config.memSoftDirty;
   const n = extent / ps;
   const unlock = lockPair(k, OLD.tablePa, NEW.tablePa);
   let flush = false;

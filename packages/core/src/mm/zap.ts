@@ -8,6 +8,7 @@ import { WALK_LEAF, WALK_OK, WALK_SOFTLEAF } from "../pgtable/walker";
 import { ModelBug } from "../util/errors";
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS } from "./counters";
 import type { Mm } from "./mm";
+import { tryToFreePte } from "./pt-reclaim";
 import type { Vma } from "./vma";
 import { VM_SEQ_READ } from "./vm-flags";
 
@@ -17,6 +18,8 @@ const R = entryRegs(4);
 export interface ZapDetails {
   /** Only zap pages of this address space (truncation); anon COW copies stay. */
   readonly mapping?: number;
+  /** MADV_DONTNEED's reclaim_pt: free a PTE table the zap covered whole and left empty (with KernelConfig.ptReclaim). */
+  readonly reclaimPt?: boolean;
 }
 
 /** A zap of a huge entry (zap_huge_pmd / zap_huge_pud), provided by the huge-page layer. */
@@ -44,7 +47,10 @@ export function zapPageRange(k: Kernel, mm: Mm, vma: Vma, start: number, end: nu
     const tableEnd = Math.min(end, addr - (addr % span) + span);
     const st = w.find(addr, PTE, false, slot);
     if (st === WALK_OK) {
-      zapPteRange(k, mm, vma, slot.table, slot.tablePa, slot.index, addr, tableEnd, details);
+      const { tablePa, parentPa, parentIndex } = slot;
+      zapPteRange(k, mm, vma, slot.table, tablePa, slot.index, addr, tableEnd, details);
+      // reclaim_pt_is_enabled: the zap covered this table's whole span.
+      if (details.reclaimPt === true && k.config.ptReclaim && tableEnd - addr === span) tryToFreePte(k, mm, tablePa, parentPa, parentIndex);
       addr = tableEnd;
     } else if (st === WALK_LEAF || st === WALK_SOFTLEAF) {
       const size = w.levelSize(slot.level);

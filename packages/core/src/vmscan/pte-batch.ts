@@ -25,7 +25,7 @@ export function folioPteBatch(k: Kernel, table: Uint32Array, index: number, page
   let young = b.young(R, 0, PTE);
   let dirty = b.dirty(R, 0, PTE);
   const write = b.write(R, 0, PTE);
-  const softDirty = caps.softDirty && b.softDirty(R, 0, PTE);
+  const softDirty = k.config.memSoftDirty && b.softDirty(R, 0, PTE);
   const uffdWp = caps.uffdWp && b.uffdWp(R, 0, PTE);
   const protnone = caps.protnone && b.protnone(R, 0, PTE);
   let n = 1;
@@ -35,7 +35,7 @@ export function folioPteBatch(k: Kernel, table: Uint32Array, index: number, page
     if (caps.uffdWp && b.uffdWp(R, 1, PTE) !== uffdWp) break;
     if (caps.protnone && b.protnone(R, 1, PTE) !== protnone) break;
     if (flags & FPB_RESPECT_WRITE && b.write(R, 1, PTE) !== write) break;
-    if (flags & FPB_RESPECT_SOFT_DIRTY && caps.softDirty && b.softDirty(R, 1, PTE) !== softDirty) break;
+    if (flags & FPB_RESPECT_SOFT_DIRTY && k.config.memSoftDirty && b.softDirty(R, 1, PTE) !== softDirty) break;
     const d = b.dirty(R, 1, PTE);
     if (flags & FPB_RESPECT_DIRTY && d !== dirty) break;
     if (b.young(R, 1, PTE)) young = true;

@@ -140,7 +140,7 @@ function unmapPtes(k: Kernel, head: number, m: MappedAt): boolean {
       if (!f.test(head, PG_swapcache)) throw new ModelBug(`unmapping anon folio ${head} that is not in the swap cache`);
       const off = k.swap.slotOf.get(head)! + (m.page - head);
       k.swap.device!.dup(off, 1);
-      const sd = b.capabilities.softDirty && b.softDirty(R, 0, PTE);
+      const sd = k.config.memSoftDirty && b.softDirty(R, 0, PTE);
       const wp = b.capabilities.uffdWp && b.uffdWp(R, 0, PTE);
       b.softleafEntry(R, 1, PTE, k.swap.device!.type, off);
       if (exclusive) {
