@@ -22,7 +22,12 @@ export interface KernelFeature {
   onFork?(k: Kernel, parent: Mm, child: Mm): void;
   /** The process is exiting; its address space is still intact. */
   onExit?(k: Kernel, mm: Mm): void;
-  /** A VMA was created, or its flags changed (mmap, madvise, mprotect, merge, a first anonymous fault). */
+  /**
+   * A VMA may have become eligible for huge pages: where the kernel calls
+   * khugepaged_enter_vma. Called today after MADV_HUGEPAGE (hugepage_madvise,
+   * even when the flag was already set) and by a PMD-order anonymous fault
+   * once the VMA has its anon_vma (do_huge_pmd_anonymous_page).
+   */
   onVmaChanged?(k: Kernel, mm: Mm, vma: Vma): void;
 }
 
