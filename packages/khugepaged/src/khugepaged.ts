@@ -160,6 +160,15 @@ export class Khugepaged implements KernelFeature, DaemonState {
     });
   }
 
+  /** The khugepaged directory of the THP sysfs view (max_ptes_none is the core's, shown with its own knobs; the model's mTHP rule knob is not a kernel file). */
+  thpSysfs(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [n, v] of Object.entries(this.s.show())) if (n !== "max_ptes_none" && n !== "mthp_max_ptes_none_rule") out[`khugepaged/${n}`] = v;
+    out["khugepaged/pages_collapsed"] = String(this.pagesCollapsed);
+    out["khugepaged/full_scans"] = String(this.fullScans);
+    return out;
+  }
+
   /** Every counter by name: the kernel's (pages_collapsed, full_scans) and the model's. */
   counters(): Record<string, number> {
     const out: Record<string, number> = {

@@ -16,6 +16,11 @@ export type ViolationReport = (check: string, message: string, extra?: Partial<O
 export interface KernelFeature {
   /** Unique per kernel: "khugepaged", "hugetlb", "zone-device". */
   readonly name: string;
+  /**
+   * Files the feature adds under /sys/kernel/mm/transparent_hugepage, by
+   * path below it ("khugepaged/pages_to_scan"), as the THP sysfs view shows them.
+   */
+  thpSysfs?(k: Kernel): Readonly<Record<string, string>>;
   /** The feature's own invariants, run by the checker after every checked operation. */
   check?(k: Kernel, op: string, report: ViolationReport): void;
   /** dup_mmap has copied `parent` into `child` (both hold their VMAs). */
