@@ -45,7 +45,8 @@ export function madviseCollapseDetail(k: Kernel): string {
   if (d === undefined || d.madvLog === null) return "";
   const log = d.madvLog;
   d.madvLog = [];
-  return formatRanges(log, k.pageSize);
+  if (log.length === 0) return "";
+  return `${log.length} PMD range${log.length === 1 ? "" : "s"} tried\n${formatRanges(log, k.pageSize)}`;
 }
 
 /** Install khugepaged on every scenario kernel, with its settings, counters and step. */
