@@ -75,6 +75,8 @@ export function* collapseHugePageSteps(k: Kernel, mm: Mm, cc: CollapseControl, s
   const pmdAddr = start - (start % pmdSpan);
   const folio = allocChargeFolio(k, cc, order);
   if (folio < 0) return SCAN.ALLOC_HUGE_PAGE_FAIL;
+  // The new folio's reference is khugepaged's own until it is mapped: held, for the checker, between steps.
+  k.holdRef(folio, 1);
   yield "allocated";
   let result = SCAN.FAIL;
   let mapped = false;
@@ -135,7 +137,10 @@ export function* collapseHugePageSteps(k: Kernel, mm: Mm, cc: CollapseControl, s
       k.locks.release(mm.mmapLock);
     }
   } finally {
-    if (!mapped) folioPut(k, folio);
+    if (!mapped) {
+      k.holdRef(folio, -1);
+      folioPut(k, folio);
+    }
   }
 }
 
@@ -195,6 +200,7 @@ function* detachIsolateMap(
   yield "copied";
   // __folio_mark_uptodate orders the copy before the mapping is visible.
   k.folios.set(folio, PG_uptodate);
+  k.holdRef(folio, -1);
   k.locks.acquire(pmdPtl);
   if (order === pmdOrder) {
     k.tables.deposit(slot.tablePa, ptePa);
