@@ -1,5 +1,5 @@
 import { PTE, type EntryReg } from "@hugemm/arch";
-import { EV, MS, PG_anon, PG_swapbacked, countMthp, type Kernel, type Vma } from "@hugemm/core";
+import { EV, MS, PG_anon, PG_swapbacked, PG_swapcache, countMthp, type Kernel, type Vma } from "@hugemm/core";
 import { SCAN } from "./scan-result";
 
 export const PTE_CHECK_SUCCEED = 0;
@@ -15,8 +15,10 @@ export class PteCheck {
   isKhugepaged = true;
   order = 0;
   pmdOrder = 0;
-  /** The folio (head pfn) of the PTE just checked, or -1. */
+  /** The folio (head pfn) of the PTE just checked, or -1; with its flags and mapcount when it passed. */
   folio = -1;
+  flags = 0;
+  mapcount = 0;
   noneOrZero = 0;
   shared = 0;
   unmapped = 0;
@@ -65,14 +67,18 @@ export function pteNoneOrZero(k: Kernel, r: EntryReg): boolean {
 export function collapseCheckPte(k: Kernel, vma: Vma, r: EntryReg, ctx: PteCheck): number {
   const b = k.backend;
   ctx.folio = -1;
-  if (pteNoneOrZero(k, r)) {
+  // pte_none_or_zero, with the entry decoded once.
+  const none = b.none(r, 0, PTE);
+  const present = !none && b.present(r, 0, PTE);
+  const pfn = present ? b.pfn(r, 0, PTE) : -1;
+  if (none || pfn === k.zeroPfn) {
     if (++ctx.noneOrZero > ctx.maxNone) {
       countCollapseEvent(k, ctx.order, EV.thp_scan_exceed_none_pte, MS.collapse_exceed_none_pte);
       return fail(ctx, SCAN.EXCEED_NONE_PTE);
     }
     return PTE_CHECK_CONTINUE;
   }
-  if (!b.present(r, 0, PTE)) {
+  if (!present) {
     if (ctx.unmapped === -1) return fail(ctx, SCAN.PTE_NON_PRESENT);
     if (++ctx.unmapped > ctx.maxSwap) {
       countCollapseEvent(k, ctx.order, EV.thp_scan_exceed_swap_pte, MS.collapse_exceed_swap_pte);
@@ -86,17 +92,30 @@ export function collapseCheckPte(k: Kernel, vma: Vma, r: EntryReg, ctx: PteCheck
   // vm_normal_folio: special PTEs (PFN maps) have no folio to collapse.
   if (b.special(r, 0, PTE)) return fail(ctx, SCAN.PAGE_NULL);
   const f = k.folios;
-  const head = f.head(b.pfn(r, 0, PTE));
+  const head = f.head(pfn);
   ctx.folio = head;
   const flags = f.flags(head);
+  ctx.flags = flags;
   // folio_test_lazyfree with a clean PTE: MADV_FREE'd memory khugepaged would otherwise resurrect (no VM_DROPPABLE VMAs in the model).
   if (ctx.isKhugepaged && (flags & (PG_anon | PG_swapbacked)) === PG_anon && !b.dirty(r, 0, PTE)) return fail(ctx, SCAN.PAGE_LAZYFREE);
   if ((flags & PG_anon) === 0) return fail(ctx, SCAN.PAGE_ANON);
-  if (k.rmap.maybeMappedShared(head) && ++ctx.shared > ctx.maxShared) {
+  // folio_maybe_mapped_shared: for an order-0 folio, more than one mapping.
+  const mapcount = f.mapcount(head);
+  ctx.mapcount = mapcount;
+  const shared = f.lid(head) === 0 ? mapcount > 1 : k.rmap.maybeMappedShared(head);
+  if (shared && ++ctx.shared > ctx.maxShared) {
     countCollapseEvent(k, ctx.order, EV.thp_scan_exceed_share_pte, MS.collapse_exceed_shared_pte);
     return fail(ctx, SCAN.EXCEED_SHARED_PTE);
   }
   return PTE_CHECK_SUCCEED;
+}
+
+/**
+ * folio_expected_ref_count of the anonymous folio collapse_check_pte just
+ * accepted: its mappings, and its pages' swap cache references.
+ */
+export function anonExpectedRefs(k: Kernel, ctx: PteCheck): number {
+  return ctx.mapcount + (ctx.flags & PG_swapcache ? k.folios.nrPages(ctx.folio) : 0);
 }
 
 function fail(ctx: PteCheck, result: number): number {

@@ -1,10 +1,9 @@
 import { PTE, entryRegs } from "@hugemm/arch";
-import { PG_locked, PG_lru, Slot, folioExpectedRefCount, type Kernel, type Mm, type Vma } from "@hugemm/core";
-import { PTE_CHECK_CONTINUE, PTE_CHECK_FAIL, PteCheck, collapseCheckPte } from "./check-pte";
+import { PG_locked, PG_lru, PG_referenced, Slot, type Kernel, type Mm, type Vma } from "@hugemm/core";
+import { PTE_CHECK_CONTINUE, PTE_CHECK_FAIL, PteCheck, anonExpectedRefs, collapseCheckPte } from "./check-pte";
 import { collapseHugePage } from "./collapse-huge-page";
 import type { CollapseControl } from "./control";
 import { collapseMaxPtesNone, collapseMaxPtesShared, collapseMaxPtesSwap } from "./limits";
-import { pteIsReferenced } from "./isolate";
 import { collapsePossibleOrders, findPmd } from "./pmd";
 import { SCAN } from "./scan-result";
 
@@ -69,7 +68,7 @@ export function collapseScanPmd(k: Kernel, mm: Mm, vma: Vma, start: number, cc: 
     const head = ctx.folio;
     // No node_reclaim_mode in the model, so collapse_scan_abort never stops the scan (SCAN_SCAN_ABORT).
     nodeLoad[k.phys.nidOf(head)]!++;
-    const flags = f.flags(head);
+    const flags = ctx.flags;
     if ((flags & PG_lru) === 0) {
       result = SCAN.PAGE_LRU;
       break;
@@ -79,11 +78,12 @@ export function collapseScanPmd(k: Kernel, mm: Mm, vma: Vma, start: number, cc: 
       break;
     }
     // Racy in the kernel (no folio lock yet); isolation checks again.
-    if (folioExpectedRefCount(k, head) !== f.refcount(head)) {
+    if (anonExpectedRefs(k, ctx) !== f.refcount(head)) {
       result = SCAN.PAGE_COUNT;
       break;
     }
-    if (pteIsReferenced(k, cc.isKhugepaged, b.young(R, 0, PTE), head)) referenced++;
+    // pte_is_referenced.
+    if (cc.isKhugepaged && (b.young(R, 0, PTE) || (flags & PG_referenced) !== 0)) referenced++;
   }
   k.locks.release(ptl);
   if (result !== SCAN.SUCCEED) return result;

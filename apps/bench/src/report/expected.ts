@@ -49,6 +49,8 @@ export const QUICK_REQUIRED: readonly string[] = [
   "walk.pmd.ops_per_s", "walk.pmd.ns_per_op",
   "walk.4k.hw.ops_per_s", "walk.4k.hw.ns_per_op",
   "walk.pmd.hw.ops_per_s", "walk.pmd.hw.ns_per_op",
+  "collapse.madv.pmd.ops_per_s", "collapse.madv.pmd.ns_per_op", "collapse.madv.pmd.pages_per_s",
+  "khugepaged.scan.ops_per_s", "khugepaged.scan.ns_per_op",
   "heap.bytes_per_4k_page",
   "heap.growth.4k_page",
   "heap.scaling.4k.1G", "heap.scaling.4k.2G",
