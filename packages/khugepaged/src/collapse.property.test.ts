@@ -68,6 +68,7 @@ describe("collapse keeps every byte (fast-check, fixed seed)", () => {
         if (w.via === "madvise") for (const [mm] of procs) madvise(t, a, 2 * MB2, MADV.COLLAPSE, mm);
         else t.kh.run({ passes: 2 });
         // The checker ran after every operation (no migration entry left, no orphaned or undeposited table, counts right).
+        expect(t.k.phys.nodeStats(0)[NS.nr_isolated_anon]).toBe(0);
         for (const [mm, want] of procs) check(t, mm, a, want);
         for (const [mm] of procs.reverse()) t.k.exit(mm);
         for (let o = 2; o <= 9; o++) collapsed += t.k.mthpStats[o * MTHP_STRIDE + MS.collapse_alloc]!;

@@ -1,5 +1,5 @@
 import { PTE, entryRegs } from "@hugemm/arch";
-import { MM_ANONPAGES, PG_hwpoison, PG_locked, PG_swapcache, folioPut, isolatedStat, putbackLru, type Kernel, type Mm } from "@hugemm/core";
+import { MM_ANONPAGES, PG_hwpoison, PG_locked, PG_swapcache, folioPut, putbackLru, type Kernel, type Mm } from "@hugemm/core";
 import { releasePteFolio, releasePtePages } from "./isolate";
 import { SCAN } from "./scan-result";
 
@@ -87,7 +87,6 @@ export function copySucceeded(k: Kernel, mm: Mm, w: Window, compound: number[]):
     folioPut(k, head, 1);
   }
   for (const head of compound) {
-    isolatedStat(k, head, -1);
     f.clear(head, PG_locked);
     freeSwapCache(k, head);
     putbackLru(k, head);

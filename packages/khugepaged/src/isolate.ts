@@ -1,5 +1,5 @@
 import { PTE, entryRegs } from "@hugemm/arch";
-import { PG_locked, PG_referenced, folioExpectedRefCount, isolatedStat, putbackLru, type Kernel, type Vma } from "@hugemm/core";
+import { PG_isolated, PG_locked, PG_referenced, folioExpectedRefCount, isolatedStat, putbackLru, type Kernel, type Vma } from "@hugemm/core";
 import { PTE_CHECK_CONTINUE, PTE_CHECK_FAIL, PteCheck, collapseCheckPte, pteNoneOrZero } from "./check-pte";
 import { collapseMaxPtesNone, collapseMaxPtesShared, type LimitContext } from "./limits";
 import { SCAN } from "./scan-result";
@@ -7,9 +7,8 @@ import { SCAN } from "./scan-result";
 const R = entryRegs(1);
 const CTX = new PteCheck();
 
-/** release_pte_folio: the folio goes back to the LRU, unlocked, no longer counted as isolated. */
+/** release_pte_folio: the folio goes back to the LRU, unlocked, no longer counted as isolated (putbackLru drops NR_ISOLATED_*). */
 export function releasePteFolio(k: Kernel, head: number): void {
-  isolatedStat(k, head, -1);
   k.folios.clear(head, PG_locked);
   putbackLru(k, head);
 }
@@ -90,6 +89,8 @@ export function isolate(k: Kernel, c: LimitContext, vma: Vma, pte: Uint32Array, 
         result = SCAN.DEL_PAGE_LRU;
         break;
       }
+      // Counted in NR_ISOLATED_ANON, and marked isolated as the core marks what reclaim holds off the LRU.
+      f.set(head, PG_isolated);
       isolatedStat(k, head, 1);
       if (large) compound.push(head);
     }

@@ -1,4 +1,4 @@
-import { MMF_VM_HUGEPAGE, type Errno, type Kernel, type KernelFeature, type Mm, type Vma, type ViolationReport } from "@hugemm/core";
+import { MMF_VM_HUGEPAGE, NS, type Errno, type Kernel, type KernelFeature, type Mm, type Vma, type ViolationReport } from "@hugemm/core";
 import { CollapseControl, type RangeRecord } from "./control";
 import { hasWork, hugepageEnabled, khugepagedDoScan, khugepagedWaitWork, type DaemonState } from "./daemon";
 import { madviseCollapse } from "./madvise-collapse";
@@ -201,6 +201,11 @@ export class Khugepaged implements KernelFeature, DaemonState {
       if (mm.flags & MMF_VM_HUGEPAGE && !seen.has(mm.id)) report("mm-slot", `mm ${mm.id} has MMF_VM_HUGEPAGE but no mm_slot`, { mm: mm.id });
     }
     if (this.slots.cursor !== null && !seen.has(this.slots.cursor.id)) report("mm-slot", `the scan cursor points at mm ${this.slots.cursor.id}, which has no mm_slot`);
+    // What a collapse isolates it puts back: the isolated counts never go below zero.
+    for (const n of k.phys.nodes) {
+      const st = k.phys.nodeStats(n.nid);
+      if (st[NS.nr_isolated_anon]! < 0 || st[NS.nr_isolated_file]! < 0) report("isolated", `node ${n.nid} counts ${st[NS.nr_isolated_anon]} isolated anon and ${st[NS.nr_isolated_file]} isolated file pages`);
+    }
   }
 }
 
