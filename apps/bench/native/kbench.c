@@ -9,7 +9,8 @@
  * range was mapped huge (AnonHugePages in /proc/self/smaps). Mode "collapse"
  * touches a PMD-aligned range in base pages (MADV_NOHUGEPAGE), then times one
  * MADV_COLLAPSE of the whole range (after MADV_HUGEPAGE, which clears
- * VM_NOHUGEPAGE: forced collapse honours it) and reads back AnonHugePages.
+ * VM_NOHUGEPAGE: forced collapse honours it; retried on EAGAIN, at most three
+ * calls in all) and reads back AnonHugePages.
  *
  * usage: kbench <reps> <mode>:<bytes> [<mode>:<bytes> ...]
  * Prints one JSON object on stdout; errors go to stderr with exit status 1.
@@ -140,8 +141,11 @@ static int cycle(int mode, size_t bytes, size_t page, size_t pmd, struct rep *ou
 #ifdef MADV_HUGEPAGE
         (void)madvise(p, bytes, MADV_HUGEPAGE);
 #endif
+        int tries = 0, rc;
         c0 = now_ns();
-        if (madvise(p, bytes, MADV_COLLAPSE) != 0) {
+        /* EAGAIN: a page was briefly held elsewhere (the selftest retries too); what collapsed stays collapsed. */
+        while ((rc = madvise(p, bytes, MADV_COLLAPSE)) != 0 && errno == EAGAIN && ++tries < 3) continue;
+        if (rc != 0) {
             fprintf(stderr, "kbench: MADV_COLLAPSE of %lu bytes failed: %s\n", (unsigned long)bytes, strerror(errno));
             exit(1);
         }
