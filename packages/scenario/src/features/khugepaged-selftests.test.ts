@@ -164,4 +164,48 @@ describe("selftests/mm/khugepaged.c, anonymous memory", () => {
       MMAP(1, "p", 1) + fill(1, "p", "0", "2M") + collapse("madvise", 1, "p", 1, true) + validate(1, "p", "0", "2M") + collapse("madvise", 1, "p", 1, true) + validate(1, "p", "0", "2M") + `  - expect:\n      - counter: khugepaged.model.madv_collapse.pmd_mapped\n        equals: 1\n      - counter: thp_collapse_alloc\n        equals: 1\n`,
     );
   });
+
+  /*
+   * The mthp_khugepaged context (-c 4: 64K on x86-64): THP "never", only the
+   * collapse order's size "madvise"; each test checks the range's folios by size.
+   */
+  describe("mthp_khugepaged (order 4)", () => {
+    const MTHP = `  - set: { transparent_hugepage/enabled: never, transparent_hugepage/hugepages-64kB/enabled: madvise }\n`;
+    const mthp = (census: string): string => `  - madvise: { pid: 1, at: p, len: 2M, advice: hugepage }\n  - khugepaged: { passes: 2 }\n  - expect:\n      - folios: { pid: 1, at: p, len: 2M, census: { ${census} } }\n`;
+
+    it("collapse_full", () => {
+      // 32 collapses in the first pass; the second allocates again for each window before finding it huge (SCAN_PTE_MAPPED_HUGEPAGE).
+      run("collapse_full_mthp", MMAP(1, "p", 1) + fill(1, "p", "0", "2M") + MTHP + mthp("64K: 32") + validate(1, "p", "0", "2M") + `  - expect:\n      - counter: hugepages-64kB.collapse_alloc\n        equals: 64\n      - counter: khugepaged.pages_collapsed\n        equals: 1\n`);
+    });
+
+    it("collapse_empty", () => {
+      run("collapse_empty_mthp", MMAP(1, "p", 1) + MTHP + `  - madvise: { pid: 1, at: p, len: 2M, advice: hugepage }\n  - khugepaged: { passes: 2 }\n  - expect:\n      - mapped: { pid: 1, at: p, level: none }\n`);
+    });
+
+    it("collapse_single_mthp", () => {
+      run("collapse_single_mthp", MMAP(1, "p", 1) + fill(1, "p", "0", "64K") + MTHP + mthp("64K: 1") + validate(1, "p", "0", "64K"));
+    });
+
+    it("collapse_order_single_window", () => {
+      run("collapse_order_single_window", MMAP(1, "p", 1) + fill(1, "p", "64K", "64K") + MTHP + mthp("64K: 1") + `  - expect:\n      - folios: { pid: 1, at: p+64K, len: 64K, census: { 64K: 1 } }\n` + validate(1, "p", "64K", "64K"));
+    });
+
+    it("collapse_order_partial_window", () => {
+      run("collapse_order_partial_window", MMAP(1, "p", 1) + fill(1, "p", "0", "4K") + MTHP + mthp("64K: 1") + validate(1, "p", "0", "4K") + `  - expect:\n      - counter: pid1.rss_anon\n        equals: 16\n`);
+    });
+
+    it("collapse_order_max_ptes_none", () => {
+      run(
+        "collapse_order_max_ptes_none",
+        `  - set: { transparent_hugepage/khugepaged/max_ptes_none: 0 }\n` + MMAP(1, "p", 1) + fill(1, "p", "0", "124K") + MTHP + mthp("64K: 1, 4K: 15") + `  - expect:\n      - folios: { pid: 1, at: p+64K, len: 64K, census: { 4K: 15 } }\n` + validate(1, "p", "0", "124K"),
+      );
+    });
+
+    it("collapse_order_mixed_sources", () => {
+      run(
+        "collapse_order_mixed_sources",
+        `  - set: { transparent_hugepage/enabled: never, transparent_hugepage/hugepages-16kB/enabled: always }\n` + MMAP(1, "p", 1) + fill(1, "p", "0", "2M") + `  - expect:\n      - folios: { pid: 1, at: p, len: 2M, census: { 16K: 128 } }\n  - set: { transparent_hugepage/hugepages-16kB/enabled: never }\n` + MTHP + mthp("64K: 32") + validate(1, "p", "0", "2M"),
+      );
+    });
+  });
 });
