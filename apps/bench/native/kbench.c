@@ -6,7 +6,11 @@
  * the munmap with CLOCK_MONOTONIC, `reps` times after one untimed warm-up.
  * Mode "4k" advises MADV_NOHUGEPAGE (base pages only), "thp" MADV_HUGEPAGE
  * on a PMD-aligned range; after the touch it reads back how much of the
- * range was mapped huge (AnonHugePages in /proc/self/smaps).
+ * range was mapped huge (AnonHugePages in /proc/self/smaps). Mode "collapse"
+ * touches a PMD-aligned range in base pages (MADV_NOHUGEPAGE), then times one
+ * MADV_COLLAPSE of the whole range (after MADV_HUGEPAGE, which clears
+ * VM_NOHUGEPAGE: forced collapse honours it; retried on EAGAIN, at most three
+ * calls in all) and reads back AnonHugePages.
  *
  * usage: kbench <reps> <mode>:<bytes> [<mode>:<bytes> ...]
  * Prints one JSON object on stdout; errors go to stderr with exit status 1.
@@ -30,6 +34,11 @@
 #endif
 
 #define THP_SYSFS "/sys/kernel/mm/transparent_hugepage/"
+
+/* Linux 6.1 uapi; older headers lack it. */
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
 
 static double now_ns(void) {
     struct timespec ts;
@@ -89,13 +98,18 @@ static void print_json_string(const char *s) {
 }
 
 struct rep {
-    double fault_ns, munmap_ns;
+    double fault_ns, munmap_ns, collapse_ns;
     long faults;
     long long huge_bytes;
 };
 
-/* One map, touch, unmap cycle. Returns 0, or -1 with errno set when the mapping could not be made. */
-static int cycle(int thp, size_t bytes, size_t page, size_t pmd, struct rep *out) {
+/*
+ * One map, touch, unmap cycle (mode 0: 4k, 1: thp, 2: collapse). Returns 0,
+ * or -1 with errno set when the mapping could not be made; a failed
+ * MADV_COLLAPSE exits with its error.
+ */
+static int cycle(int mode, size_t bytes, size_t page, size_t pmd, struct rep *out) {
+    int thp = mode != 0;
     size_t span = thp ? bytes + pmd : bytes;
     char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     char *p = raw;
@@ -113,14 +127,30 @@ static int cycle(int thp, size_t bytes, size_t page, size_t pmd, struct rep *out
     }
 #if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
     /* Failure is not fatal: without THP support the range simply stays in base pages, and the huge bytes say so. */
-    (void)madvise(p, bytes, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+    (void)madvise(p, bytes, mode == 1 ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 #endif
     v = p;
     f0 = minor_faults();
     t0 = now_ns();
-    for (off = 0; off < bytes; off += page) v[off] = 1;
+    for (off = 0; off < bytes; off += page) v[off] = (char)(off / page);
     t1 = now_ns();
     out->faults = minor_faults() - f0;
+    out->collapse_ns = 0;
+    if (mode == 2) {
+        double c0;
+#ifdef MADV_HUGEPAGE
+        (void)madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+        int tries = 0, rc;
+        c0 = now_ns();
+        /* EAGAIN: a page was briefly held elsewhere (the selftest retries too); what collapsed stays collapsed. */
+        while ((rc = madvise(p, bytes, MADV_COLLAPSE)) != 0 && errno == EAGAIN && ++tries < 3) continue;
+        if (rc != 0) {
+            fprintf(stderr, "kbench: MADV_COLLAPSE of %lu bytes failed: %s\n", (unsigned long)bytes, strerror(errno));
+            exit(1);
+        }
+        out->collapse_ns = now_ns() - c0;
+    }
     out->huge_bytes = anon_huge_bytes((uintptr_t)p, bytes);
     t2 = now_ns();
     if (munmap(p, bytes) != 0) {
@@ -138,7 +168,7 @@ int main(int argc, char **argv) {
     size_t pmd;
     int reps, i, r;
     if (argc < 3) {
-        fprintf(stderr, "usage: kbench <reps> <mode>:<bytes> [<mode>:<bytes> ...] (mode 4k or thp)\n");
+        fprintf(stderr, "usage: kbench <reps> <mode>:<bytes> [<mode>:<bytes> ...] (mode 4k, thp or collapse)\n");
         return 1;
     }
     reps = atoi(argv[1]);
@@ -159,28 +189,29 @@ int main(int argc, char **argv) {
         const char *colon = strchr(arg, ':');
         char *end;
         unsigned long long bytes;
-        int thp;
+        int thp, mode;
         struct rep rep;
-        if (colon == NULL || (strncmp(arg, "4k:", 3) != 0 && strncmp(arg, "thp:", 4) != 0)) {
-            fprintf(stderr, "kbench: bad run \"%s\": expected 4k:<bytes> or thp:<bytes>\n", arg);
+        if (colon == NULL || (strncmp(arg, "4k:", 3) != 0 && strncmp(arg, "thp:", 4) != 0 && strncmp(arg, "collapse:", 9) != 0)) {
+            fprintf(stderr, "kbench: bad run \"%s\": expected 4k:<bytes>, thp:<bytes> or collapse:<bytes>\n", arg);
             return 1;
         }
-        thp = arg[0] == 't';
+        mode = arg[0] == 't' ? 1 : arg[0] == 'c' ? 2 : 0;
+        thp = mode != 0;
         errno = 0;
         bytes = strtoull(colon + 1, &end, 10);
         if (errno != 0 || *end != '\0' || bytes == 0 || bytes % (unsigned long long)(thp ? pmd : (size_t)page) != 0) {
             fprintf(stderr, "kbench: bad size in \"%s\": expected a positive multiple of %lu bytes\n", arg, (unsigned long)(thp ? pmd : (size_t)page));
             return 1;
         }
-        printf("%s{\"mode\":\"%s\",\"bytes\":%llu,\"reps\":[", i > 2 ? "," : "", thp ? "thp" : "4k", bytes);
+        printf("%s{\"mode\":\"%s\",\"bytes\":%llu,\"reps\":[", i > 2 ? "," : "", mode == 2 ? "collapse" : thp ? "thp" : "4k", bytes);
         /* r = -1 is the warm-up: the first touch of memory the machine has not handed out before costs more. */
         for (r = -1; r < reps; r++) {
-            if (cycle(thp, (size_t)bytes, (size_t)page, pmd, &rep) != 0) {
+            if (cycle(mode, (size_t)bytes, (size_t)page, pmd, &rep) != 0) {
                 fprintf(stderr, "kbench: mmap of %llu bytes failed: %s\n", bytes, strerror(errno));
                 return 1;
             }
             if (r < 0) continue;
-            printf("%s{\"fault_ns\":%.0f,\"munmap_ns\":%.0f,\"minflt\":%ld,\"anon_huge_bytes\":%lld}", r > 0 ? "," : "", rep.fault_ns, rep.munmap_ns, rep.faults, rep.huge_bytes);
+            printf("%s{\"fault_ns\":%.0f,\"munmap_ns\":%.0f,\"collapse_ns\":%.0f,\"minflt\":%ld,\"anon_huge_bytes\":%lld}", r > 0 ? "," : "", rep.fault_ns, rep.munmap_ns, rep.collapse_ns, rep.faults, rep.huge_bytes);
         }
         printf("]}");
         fflush(stdout);

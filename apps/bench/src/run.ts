@@ -50,9 +50,9 @@ export async function runBench(args: BenchArgs, io: Io): Promise<number> {
   const all = allWorkloads(sizes);
   const sel = select(all, args.only, quick);
   if (isEmpty(sel)) {
-    throw new UsageError(`--only ${args.only!.join(",")}: nothing matches; names: ${all.map((w) => w.name).filter((n) => !n.startsWith("arch.")).join(", ")}, arch.<backend>.*, heap.4k_page, heap.pmd_thp, heap.pud_thp, kernel.fault.anon.4k, kernel.munmap.4k, kernel.fault.anon.pmd, kernel.munmap.pmd`);
+    throw new UsageError(`--only ${args.only!.join(",")}: nothing matches; names: ${all.map((w) => w.name).filter((n) => !n.startsWith("arch.")).join(", ")}, arch.<backend>.*, heap.4k_page, heap.pmd_thp, heap.pud_thp, kernel.fault.anon.4k, kernel.munmap.4k, kernel.fault.anon.pmd, kernel.munmap.pmd, kernel.collapse.madv.pmd`);
   }
-  const wantKernel = sel.kernel.base || sel.kernel.thp;
+  const wantKernel = sel.kernel.base || sel.kernel.thp || sel.kernel.collapse;
   const cc = wantKernel ? findCompiler() : undefined;
   const machine = describeMachine(cc !== undefined && !("missing" in cc) ? cc.version : null);
   const failures: string[] = [];
@@ -70,7 +70,7 @@ export async function runBench(args: BenchArgs, io: Io): Promise<number> {
   });
 
   // The machine's kernel on the same sizes, right after.
-  const kernelSizes = { base: sel.kernel.base ? sizes.fault4k : 0, thp: sel.kernel.thp ? sizes.faultPmd : 0 };
+  const kernelSizes = { base: sel.kernel.base ? sizes.fault4k : 0, thp: sel.kernel.thp ? sizes.faultPmd : 0, collapse: sel.kernel.collapse ? sizes.collapse : 0 };
   const reps = quick ? 3 : 5;
   let kernel: KernelSide | undefined;
   if (wantKernel) {

@@ -58,6 +58,7 @@ export { splitFolio, piecesOf, type SplitError, type SplitOptions } from "./huge
 export { DeferredSplitQueue } from "./huge/deferred-split";
 export { HugeZeroFolio } from "./huge/zero-folio";
 export { deferredSplitScan, shrinkSlab, thpUnderused } from "./huge/shrinker";
+export * from "./huge/collapse-primitives";
 
 // Checking.
 export { checkInvariants, installChecker, InvariantViolation, type Violation } from "./check/invariants";

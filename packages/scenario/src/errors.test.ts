@@ -72,7 +72,7 @@ describe("parse errors name the file, line, column and field", () => {
 
   it("an unknown step, listing the steps and the closest", () => {
     expect(parseError("name: x\nsteps:\n  - mmapp: { pid: 1 }\n")).toBe(
-      'bad.yaml:3:5: steps[0].mmapp: unknown step "mmapp": expected one of checkpoint, clear_refs, compact, exit, expect, fork, kswapd, madvise, migrate, migrate_finish, mmap, mprotect, mremap, munmap, pageout, pin, pressure, read, set, shrink, spawn, split, unpin, write; did you mean mmap?',
+      'bad.yaml:3:5: steps[0].mmapp: unknown step "mmapp": expected one of checkpoint, clear_refs, compact, exit, expect, fork, khugepaged, kswapd, madvise, migrate, migrate_finish, mmap, mprotect, mremap, munmap, pageout, pin, pressure, read, set, shrink, spawn, split, unpin, write; did you mean mmap?',
     );
     expect(parseError("name: x\nsteps:\n  - mmap: { pid: 1 }\n    read: {}\n")).toBe("bad.yaml:3:5: steps[0]: expected a step: a map with one key naming it, got a map with 2 keys (mmap, read)");
     expect(parseError("name: x\nsteps:\n  - mmap\n")).toBe('bad.yaml:3:5: steps[0]: expected a step: a map with one key naming it, such as { mmap: {...} }, got "mmap"');
@@ -161,7 +161,7 @@ describe("errors found when the run starts or while it runs", () => {
     expect(runError("name: x\nsettings: { transparent_hugepage/enabled: sometimes }\nsteps: []\n")).toBe(
       'bad.yaml:2:43: settings.transparent_hugepage/enabled: invalid transparent_hugepage/enabled "sometimes": expected one of always, madvise, never',
     );
-    expect(runError("name: x\nsettings: { vm/swappiness: 1 }\nsteps: []\n")).toBe('bad.yaml:2:28: settings.vm/swappiness: unknown setting "vm/swappiness": expected a key starting with "transparent_hugepage/"');
+    expect(runError("name: x\nsettings: { vm/swappiness: 1 }\nsteps: []\n")).toBe('bad.yaml:2:28: settings.vm/swappiness: unknown setting "vm/swappiness": expected a key starting with "transparent_hugepage/", "transparent_hugepage/khugepaged/"');
     expect(runError("name: x\nsteps:\n  - set: { transparent_hugepage/defrag: often }\n")).toBe(
       'bad.yaml:3:41: steps[0].set.transparent_hugepage/defrag: invalid transparent_hugepage/defrag "often": expected one of always, defer, defer+madvise, madvise, never',
     );

@@ -28,11 +28,11 @@ it("the README's extension example registers and runs", () => {
       return { ok: true, detail: `vm_fault_t ${code}` };
     },
   });
-  registerSetting("transparent_hugepage/khugepaged/", () => {});
-  registerCounterSource("khugepaged.", () => ({ pages_collapsed: 0 }));
+  registerSetting("transparent_hugepage/example/", () => {});
+  registerCounterSource("example.", () => ({ widgets: 0 }));
   const r = runScenario(
     parseScenario(
-      "name: ext\nsettings: { transparent_hugepage/khugepaged/pages_to_scan: 8 }\nsteps:\n  - mmap: { pid: 1, as: a, len: 4K, prot: rw, flags: private|anonymous }\n  - fault: { pid: 1, at: a }\n  - expect:\n    - counter: khugepaged.pages_collapsed\n      equals: 0\n",
+      "name: ext\nsettings: { transparent_hugepage/example/rate: 8 }\nsteps:\n  - mmap: { pid: 1, as: a, len: 4K, prot: rw, flags: private|anonymous }\n  - fault: { pid: 1, at: a }\n  - expect:\n    - counter: example.widgets\n      equals: 0\n",
       "ext.yaml",
     ),
   );

@@ -20,8 +20,8 @@ registerStep("fault", {
 
 // A feature package's settings, under a longer prefix than the THP one they sit in.
 const applied: [string, string][] = [];
-registerSetting("transparent_hugepage/khugepaged/", (_k, key, value) => {
-  if (key !== "pages_to_scan") throw new ModelInputError(`transparent_hugepage/khugepaged/${key}`, value, "pages_to_scan");
+registerSetting("transparent_hugepage/demo/", (_k, key, value) => {
+  if (key !== "pages_to_scan") throw new ModelInputError(`transparent_hugepage/demo/${key}`, value, "pages_to_scan");
   applied.push([key, value]);
 });
 
@@ -34,7 +34,7 @@ describe("registries", () => {
     const r = runText(`
 name: registered
 settings:
-  transparent_hugepage/khugepaged/pages_to_scan: 4096
+  transparent_hugepage/demo/pages_to_scan: 4096
   transparent_hugepage/enabled: never
 steps:
   - mmap: { pid: 1, as: a, len: 64K, prot: rw, flags: private|anonymous }
@@ -67,9 +67,9 @@ steps:
   });
 
   it("a registered setting's errors name the setting", () => {
-    expect(settingPrefixes()).toEqual(["transparent_hugepage/", "transparent_hugepage/khugepaged/"]);
-    expect(() => runText("name: x\nsettings: { transparent_hugepage/khugepaged/scan_sleep: 1 }\nsteps: []\n")).toThrow(
-      'test.yaml:2:57: settings.transparent_hugepage/khugepaged/scan_sleep: invalid transparent_hugepage/khugepaged/scan_sleep "1": expected pages_to_scan',
+    expect(settingPrefixes()).toEqual(["transparent_hugepage/", "transparent_hugepage/khugepaged/", "transparent_hugepage/demo/"]);
+    expect(() => runText("name: x\nsettings: { transparent_hugepage/demo/scan_sleep: 1 }\nsteps: []\n")).toThrow(
+      'test.yaml:2:51: settings.transparent_hugepage/demo/scan_sleep: invalid transparent_hugepage/demo/scan_sleep "1": expected pages_to_scan',
     );
   });
 

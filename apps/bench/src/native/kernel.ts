@@ -9,6 +9,8 @@ export interface KernelSizes {
   readonly base: number;
   /** Bytes of the THP run (MADV_HUGEPAGE), or 0 to skip it. */
   readonly thp: number;
+  /** Bytes of the MADV_COLLAPSE run (base pages collapsed into PMD THPs), or 0 (or absent) to skip it. */
+  readonly collapse?: number;
 }
 
 /** The machine's own kernel, measured by kbench, or why it was not. */
@@ -31,6 +33,7 @@ export function runKbench(binary: string, reps: number, sizes: KernelSizes): Kbe
   const args = [String(reps)];
   if (sizes.base > 0) args.push(`4k:${sizes.base}`);
   if (sizes.thp > 0) args.push(`thp:${sizes.thp}`);
+  if ((sizes.collapse ?? 0) > 0) args.push(`collapse:${sizes.collapse}`);
   const r = spawnSync(binary, args, { encoding: "utf8", timeout: 600_000, maxBuffer: 1 << 24 });
   if (r.error !== undefined) throw new Error(`running ${binary}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${binary} ${args.join(" ")} exited with ${r.status}: ${r.stderr.trim()}`);
@@ -43,6 +46,12 @@ export function kernelMeasurements(out: KbenchOutput): Measurement[] {
   const pagesPer = out.pmdSize / out.pageSize;
   for (const run of out.runs) {
     const pages = run.bytes / out.pageSize;
+    if (run.mode === "collapse") {
+      // One operation per 2M range collapsed, as the model's collapse.madv.pmd.
+      const ranges = run.bytes / out.pmdSize;
+      ms.push(fromRates("kernel.collapse.madv.pmd", "collapses", { pages: pagesPer }, run.reps.map((r) => ranges / (r.collapseNs / 1e9))));
+      continue;
+    }
     const kind = run.mode === "4k" ? "4k" : "pmd";
     const faults = run.mode === "4k" ? pages : run.bytes / out.pmdSize;
     ms.push(
@@ -75,6 +84,11 @@ export function kernelNotes(out: KbenchOutput): string[] {
   const notes: string[] = [];
   const thp = out.runs.find((r) => r.mode === "thp");
   const base = out.runs.find((r) => r.mode === "4k");
+  const collapse = out.runs.find((r) => r.mode === "collapse");
+  if (collapse !== undefined) {
+    const frac = hugeFractionOf(collapse);
+    if (frac !== undefined && frac < 0.99) notes.push(`MADV_COLLAPSE left only ${(frac * 100).toFixed(1)}% of its range mapped huge (AnonHugePages)`);
+  }
   const selected = /\[(\w+)\]/.exec(out.thpEnabled)?.[1];
   if (thp !== undefined) {
     const frac = hugeFractionOf(thp);

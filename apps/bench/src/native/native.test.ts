@@ -24,6 +24,7 @@ const SAMPLE = JSON.stringify({
       ],
     },
     { mode: "thp", bytes: 256 * MiB, reps: [{ fault_ns: 32e6, munmap_ns: 0.5e6, minflt: 128, anon_huge_bytes: 128 * MiB }] },
+    { mode: "collapse", bytes: 16 * MiB, reps: [{ fault_ns: 4e6, munmap_ns: 0.1e6, collapse_ns: 2e6, minflt: 4096, anon_huge_bytes: 16 * MiB }] },
   ],
 });
 
@@ -34,8 +35,10 @@ describe("kbench output", () => {
     expect(o.runs.map((r) => [r.mode, r.bytes, r.reps.length])).toEqual([
       ["4k", 64 * MiB, 3],
       ["thp", 256 * MiB, 1],
+      ["collapse", 16 * MiB, 1],
     ]);
-    expect(o.runs[0]!.reps[1]).toEqual({ faultNs: 16e6, munmapNs: 2e6, minflt: 16384, anonHugeBytes: 0 });
+    expect(o.runs[0]!.reps[1]).toEqual({ faultNs: 16e6, munmapNs: 2e6, collapseNs: 0, minflt: 16384, anonHugeBytes: 0 });
+    expect(o.runs[2]!.reps[0]!.collapseNs).toBe(2e6);
   });
 
   it("names what is wrong with bad output", () => {
@@ -47,7 +50,10 @@ describe("kbench output", () => {
     bad.runs[0]!.reps[1]!.fault_ns = 0;
     expect(() => parseKbench(JSON.stringify(bad))).toThrow("kbench output: runs[0].reps[1]: times must be positive, got fault_ns 0, munmap_ns 2000000");
     bad.runs[0]!.mode = "2m";
-    expect(() => parseKbench(JSON.stringify(bad))).toThrow('kbench output: runs[0].mode: expected "4k" or "thp", got "2m"');
+    expect(() => parseKbench(JSON.stringify(bad))).toThrow('kbench output: runs[0].mode: expected "4k", "thp" or "collapse", got "2m"');
+    const noCollapse = JSON.parse(SAMPLE) as { runs: { reps: Record<string, unknown>[] }[] };
+    noCollapse.runs[2]!.reps[0]!.collapse_ns = 0;
+    expect(() => parseKbench(JSON.stringify(noCollapse))).toThrow("kbench output: runs[2].reps[0].collapse_ns: expected a positive time for a collapse run, got 0");
   });
 
   it("becomes model-comparable measurements: a THP fault populates 2 MiB", () => {
@@ -57,17 +63,23 @@ describe("kbench output", () => {
       ["kernel.munmap.4k", "pages", 3],
       ["kernel.fault.anon.pmd", "faults", 1],
       ["kernel.munmap.pmd", "pages", 1],
+      ["kernel.collapse.madv.pmd", "collapses", 1],
     ]);
     // 16384 faults in 20 ms (the median of 16, 20 and 32 ms).
     expect(ms[0]!.opsPerSecond).toEqual({ median: 16384 / 0.02, min: 16384 / 0.032, max: 16384 / 0.016 });
     expect(ms[2]!.opsPerSecond.median).toBe(128 / 0.032);
     expect(ms[2]!.per).toEqual({ pages: 512 });
     expect(ms[3]!.opsPerSecond.median).toBe(65536 / 0.0005);
+    // 8 ranges of 2 MiB collapsed in 2 ms.
+    expect(ms[4]!.opsPerSecond.median).toBe(8 / 0.002);
+    expect(ms[4]!.per).toEqual({ pages: 512 });
   });
 
   it("says how much of the THP run was huge, and when THP is off or missing", () => {
     const o = parseKbench(SAMPLE);
     expect(kernelNotes(o)).toEqual(["only 50.0% of the THP run was mapped huge (AnonHugePages): the rest took 4K faults"]);
+    const halfCollapsed: KbenchOutput = { ...o, runs: [{ ...o.runs[2]!, reps: [{ ...o.runs[2]!.reps[0]!, anonHugeBytes: 8 * MiB }] }] };
+    expect(kernelNotes(halfCollapsed)).toEqual(["MADV_COLLAPSE left only 50.0% of its range mapped huge (AnonHugePages)"]);
     const never: KbenchOutput = { ...o, thpEnabled: "always madvise [never]", runs: [{ ...o.runs[1]!, reps: [{ ...o.runs[1]!.reps[0]!, anonHugeBytes: 0 }] }] };
     expect(kernelNotes(never)[0]).toBe("THP enabled=never on this machine: MADV_HUGEPAGE has no effect, the THP run used 4K pages");
     const none: KbenchOutput = { ...never, thpEnabled: "", thpAvailable: false };
@@ -97,6 +109,12 @@ describe("the kernel run", () => {
       ["4k", 4 * MiB, 2],
       ["thp", 4 * MiB, 2],
     ]);
+    // MADV_COLLAPSE wherever THP exists (it ignores enabled=never; Linux 6.1 and later), else kbench fails with the errno.
+    if (out.thpAvailable) {
+      const c = runKbench(bin, 1, { base: 0, thp: 0, collapse: 4 * MiB });
+      expect(c.runs.map((r) => r.mode)).toEqual(["collapse"]);
+      expect(c.runs[0]!.reps[0]!.collapseNs).toBeGreaterThan(0);
+    }
     // Every page of the 4K run was faulted in (this process's own faults may add a few).
     for (const r of out.runs[0]!.reps) expect(r.minflt).toBeGreaterThanOrEqual(1024);
     for (const r of out.runs[0]!.reps) expect(r.anonHugeBytes === 0 || r.anonHugeBytes === -1).toBe(true);

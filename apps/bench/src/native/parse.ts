@@ -2,6 +2,8 @@
 export interface KbenchRep {
   readonly faultNs: number;
   readonly munmapNs: number;
+  /** The MADV_COLLAPSE of the whole range (mode "collapse"; 0 otherwise). */
+  readonly collapseNs: number;
   /** Minor faults the touch took (getrusage). */
   readonly minflt: number;
   /** Bytes of the range mapped huge (AnonHugePages), or -1 when smaps was unreadable. */
@@ -9,7 +11,7 @@ export interface KbenchRep {
 }
 
 export interface KbenchRun {
-  readonly mode: "4k" | "thp";
+  readonly mode: "4k" | "thp" | "collapse";
   readonly bytes: number;
   readonly reps: readonly KbenchRep[];
 }
@@ -51,14 +53,16 @@ export function parseKbench(text: string): KbenchOutput {
   const runs = (field(o, "runs", "", "array") as unknown[]).map((r, i): KbenchRun => {
     const run = object(r, `runs[${i}]`);
     const mode = run.mode;
-    if (mode !== "4k" && mode !== "thp") throw new Error(`kbench output: runs[${i}].mode: expected "4k" or "thp", got ${JSON.stringify(mode)}`);
+    if (mode !== "4k" && mode !== "thp" && mode !== "collapse") throw new Error(`kbench output: runs[${i}].mode: expected "4k", "thp" or "collapse", got ${JSON.stringify(mode)}`);
     const reps = (field(run, "reps", `runs[${i}].`, "array") as unknown[]).map((p, j): KbenchRep => {
       const rep = object(p, `runs[${i}].reps[${j}]`);
       const at = `runs[${i}].reps[${j}].`;
       const faultNs = field(rep, "fault_ns", at, "number") as number;
       const munmapNs = field(rep, "munmap_ns", at, "number") as number;
       if (faultNs <= 0 || munmapNs <= 0) throw new Error(`kbench output: runs[${i}].reps[${j}]: times must be positive, got fault_ns ${faultNs}, munmap_ns ${munmapNs}`);
-      return { faultNs, munmapNs, minflt: field(rep, "minflt", at, "number") as number, anonHugeBytes: field(rep, "anon_huge_bytes", at, "number") as number };
+      const collapseNs = rep.collapse_ns === undefined ? 0 : (field(rep, "collapse_ns", at, "number") as number);
+      if (mode === "collapse" && !(collapseNs > 0)) throw new Error(`kbench output: runs[${i}].reps[${j}].collapse_ns: expected a positive time for a collapse run, got ${collapseNs}`);
+      return { faultNs, munmapNs, collapseNs, minflt: field(rep, "minflt", at, "number") as number, anonHugeBytes: field(rep, "anon_huge_bytes", at, "number") as number };
     });
     if (reps.length === 0) throw new Error(`kbench output: runs[${i}].reps: no repetitions`);
     return { mode, bytes: field(run, "bytes", `runs[${i}].`, "number") as number, reps };

@@ -13,10 +13,12 @@ export function expectedMetrics(s: Selection, quick: boolean, kernelSkipped: boo
   if (!kernelSkipped) {
     const model = new Set(s.workloads.map((w) => w.name));
     for (const w of KERNEL_PAIRS) {
-      const run = w.endsWith(".4k") ? s.kernel.base : s.kernel.thp;
+      const collapse = w.startsWith("collapse.");
+      const run = collapse ? s.kernel.collapse : w.endsWith(".4k") ? s.kernel.base : s.kernel.thp;
       if (!run) continue;
       const fault = w.startsWith("fault.");
-      names.push(...measurementMetricNames(`kernel.${w}`, fault ? "faults" : "pages", fault ? { pages: w.endsWith(".4k") ? 1 : 512 } : {}));
+      if (collapse) names.push(...measurementMetricNames(`kernel.${w}`, "collapses", { pages: 512 }));
+      else names.push(...measurementMetricNames(`kernel.${w}`, fault ? "faults" : "pages", fault ? { pages: w.endsWith(".4k") ? 1 : 512 } : {}));
       if (model.has(w)) names.push(`ratio.${w}`);
     }
   }
@@ -49,6 +51,8 @@ export const QUICK_REQUIRED: readonly string[] = [
   "walk.pmd.ops_per_s", "walk.pmd.ns_per_op",
   "walk.4k.hw.ops_per_s", "walk.4k.hw.ns_per_op",
   "walk.pmd.hw.ops_per_s", "walk.pmd.hw.ns_per_op",
+  "collapse.madv.pmd.ops_per_s", "collapse.madv.pmd.ns_per_op", "collapse.madv.pmd.pages_per_s",
+  "khugepaged.scan.ops_per_s", "khugepaged.scan.ns_per_op",
   "heap.bytes_per_4k_page",
   "heap.growth.4k_page",
   "heap.scaling.4k.1G", "heap.scaling.4k.2G",
@@ -66,6 +70,8 @@ export const QUICK_REQUIRED: readonly string[] = [
   "ratio.fault.anon.pmd",
   "kernel.munmap.pmd.ops_per_s", "kernel.munmap.pmd.ns_per_op", "kernel.munmap.pmd.pages_per_s",
   "ratio.munmap.pmd",
+  "kernel.collapse.madv.pmd.ops_per_s", "kernel.collapse.madv.pmd.ns_per_op", "kernel.collapse.madv.pmd.pages_per_s",
+  "ratio.collapse.madv.pmd",
 ];
 
 /**

@@ -19,6 +19,8 @@ describe("targets", () => {
       "heap.bytes_per_4k_page <= 32",
       "heap.growth.pmd_thp <= 1.1",
       "heap.growth.pud_thp <= 1.1",
+      "ratio.collapse.madv.pmd >= 10",
+      "khugepaged.scan.ops_per_s >= 20000000",
     ]);
   });
 

@@ -26,6 +26,8 @@ export const TARGETS: readonly Target[] = [
   // O(1) per huge folio: the largest size's bytes per folio over the smallest's, with 10% for measurement noise.
   { metric: "heap.growth.pmd_thp", op: "<=", value: 1.1, format: "ratio", what: "heap per PMD THP does not grow with memory size (largest size over the most a smaller one cost)" },
   { metric: "heap.growth.pud_thp", op: "<=", value: 1.1, format: "ratio", what: "heap per PUD THP does not grow with memory size (largest size over the most a smaller one cost)" },
+  { metric: "ratio.collapse.madv.pmd", op: ">=", value: 10, format: "ratio", what: "MADV_COLLAPSE of a populated 2M range against the machine's kernel in the same run" },
+  { metric: "khugepaged.scan.ops_per_s", op: ">=", value: 2e7, format: "rate", what: "PTEs khugepaged scans per second" },
 ];
 
 export type TargetState = "met" | "missed" | "not measured";

@@ -2,6 +2,7 @@ import type { Workload } from "../harness";
 import { benchBackends } from "../backends";
 import { GiB, MiB, type ArenaOptions } from "./arena";
 import { archWorkloads } from "./arch";
+import { khugepagedScanWorkload, madvCollapseWorkload } from "./collapse";
 import { faultWorkload } from "./faults";
 import { cowWorkload, forkWorkload } from "./fork";
 import { migrateWorkload } from "./migrate";
@@ -21,6 +22,9 @@ export interface Sizes {
   readonly migratePmd: number;
   readonly swap: number;
   readonly walk: number;
+  /** MADV_COLLAPSE of populated 2M ranges, and the address space khugepaged scans. */
+  readonly collapse: number;
+  readonly scan: number;
   /** Walks per call of the software and the hardware walkers. */
   readonly swWalks: number;
   readonly hwWalks: number;
@@ -36,6 +40,8 @@ export const FULL_SIZES: Sizes = {
   migratePmd: GiB,
   swap: 128 * MiB,
   walk: GiB,
+  collapse: 512 * MiB,
+  scan: 4 * GiB,
   swWalks: 262144,
   hwWalks: 4096,
 };
@@ -50,6 +56,8 @@ export const QUICK_SIZES: Sizes = {
   migratePmd: 32 * MiB,
   swap: 8 * MiB,
   walk: 64 * MiB,
+  collapse: 16 * MiB,
+  scan: 64 * MiB,
   swWalks: 16384,
   hwWalks: 512,
 };
@@ -77,6 +85,8 @@ export function allWorkloads(sizes: Sizes, opts: ArenaOptions = { check: false }
     walkWorkload("pmd", s.walk, s.swWalks, opts),
     hwWalkWorkload("4k", s.walk, s.hwWalks, opts),
     hwWalkWorkload("pmd", s.walk, s.hwWalks, opts),
+    madvCollapseWorkload(s.collapse, opts),
+    khugepagedScanWorkload(s.scan, opts),
     ...benchBackends().flatMap(archWorkloads),
   ];
 }

@@ -14,6 +14,8 @@ const TINY: Sizes = {
   migratePmd: 4 * MiB,
   swap: MiB,
   walk: 4 * MiB,
+  collapse: 4 * MiB,
+  scan: 4 * MiB,
   swWalks: 64,
   hwWalks: 16,
 };
@@ -50,6 +52,8 @@ describe("workloads", () => {
       "walk.pmd",
       "walk.4k.hw",
       "walk.pmd.hw",
+      "collapse.madv.pmd",
+      "khugepaged.scan",
     ]);
     expect(new Set(ws.map((w) => w.name)).size).toBe(ws.length);
   });
@@ -58,6 +62,8 @@ describe("workloads", () => {
     const byName = new Map(ws.map((w) => [w.name, w]));
     expect(byName.get("fault.anon.4k")!.ops).toBe(256);
     expect(byName.get("fault.anon.64k")!.ops).toBe(16);
+    expect(byName.get("collapse.madv.pmd")!.ops).toBe(2);
+    expect(byName.get("khugepaged.scan")!.ops).toBe(1 + 2 * 512);
     expect(byName.get("fault.anon.pmd")!.ops).toBe(2);
     expect(byName.get("fault.anon.pud")!.ops).toBe(1);
     expect(byName.get("munmap.pmd")!.ops).toBe(1024);

@@ -94,7 +94,13 @@ export function generate(o: GenerateOptions): FuzzCase {
   const g: ops.GenContext = { d, p, model, pud, pudMapped: false, files };
   const settings = initialSettings(d, p, pud);
   const steps: Step[] = [];
+  // Feature steps draw from their own dice, so that adding one leaves the core mix's sequences as they were.
+  const features = new Dice((o.seed ^ 0x6b687567) >>> 0);
   while (steps.length < o.ops) {
+    if (p.pmdThp && features.chance(0.01)) {
+      steps.push(ops.genKhugepaged({ ...g, d: features }));
+      continue;
+    }
     let s: Step | null = null;
     for (let tries = 0; s === null && tries < 8; tries++) s = d.weighted(mix(g).map(([weight, build]) => [build, weight] as const))(g);
     steps.push(s ?? step("compact", {}));

@@ -325,6 +325,11 @@ export function genKswapd(g: GenContext): Step {
   return step("kswapd", g.d.chance(0.5) ? { node: g.d.below(2) } : {});
 }
 
+/** khugepaged for a few rounds or a full pass (never untilIdle: a sequence's steps stay short). */
+export function genKhugepaged(g: GenContext): Step {
+  return step("khugepaged", g.d.chance(0.5) ? { scans: 1 + g.d.below(4) } : { passes: 1 });
+}
+
 /**
  * debugfs split to an order from 0 to the PMD order (a PUD THP splits to
  * PMD-size folios), sometimes non-uniformly around a page of each folio.

@@ -103,6 +103,8 @@ function createHuge(k: Kernel, mm: Mm, vma: Vma, addr: number, flags: number, le
   const haddr = addr - (addr % size);
   if (!thpVmaSuitableOrder(k, vma, haddr, order)) return VM_FAULT_FALLBACK;
   anonVmaPrepare(k, mm, vma);
+  // do_huge_pmd_anonymous_page registers the mm with khugepaged once the VMA has its anon_vma.
+  if (level === PMD) k.features.vmaChanged(k, mm, vma);
   const ptl = k.tables.ptl(slot.tablePa);
   if (level === PMD && (flags & FAULT_FLAG_WRITE) === 0 && k.thp.useZeroPage) {
     const tables = allocSplitTables(k, mm, PMD);

@@ -16,13 +16,23 @@ export type ViolationReport = (check: string, message: string, extra?: Partial<O
 export interface KernelFeature {
   /** Unique per kernel: "khugepaged", "hugetlb", "zone-device". */
   readonly name: string;
+  /**
+   * Files the feature adds under /sys/kernel/mm/transparent_hugepage, by
+   * path below it ("khugepaged/pages_to_scan"), as the THP sysfs view shows them.
+   */
+  thpSysfs?(k: Kernel): Readonly<Record<string, string>>;
   /** The feature's own invariants, run by the checker after every checked operation. */
   check?(k: Kernel, op: string, report: ViolationReport): void;
   /** dup_mmap has copied `parent` into `child` (both hold their VMAs). */
   onFork?(k: Kernel, parent: Mm, child: Mm): void;
   /** The process is exiting; its address space is still intact. */
   onExit?(k: Kernel, mm: Mm): void;
-  /** A VMA was created, or its flags changed (mmap, madvise, mprotect, merge, a first anonymous fault). */
+  /**
+   * A VMA may have become eligible for huge pages: where the kernel calls
+   * khugepaged_enter_vma. Called today after MADV_HUGEPAGE (hugepage_madvise,
+   * even when the flag was already set) and by a PMD-order anonymous fault
+   * once the VMA has its anon_vma (do_huge_pmd_anonymous_page).
+   */
   onVmaChanged?(k: Kernel, mm: Mm, vma: Vma): void;
 }
 

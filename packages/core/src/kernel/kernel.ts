@@ -67,7 +67,7 @@ export interface TlbStats {
 }
 
 /** Why the core itself flushes a range (the arch helpers report their own reasons). */
-export type CoreFlushReason = "munmap" | "mprotect" | "mremap" | "cow" | "reclaim" | "migrate" | "split" | "clear-refs";
+export type CoreFlushReason = "munmap" | "mprotect" | "mremap" | "cow" | "reclaim" | "migrate" | "split" | "clear-refs" | "collapse";
 
 /**
  * One modelled machine running one kernel: physical memory, the page

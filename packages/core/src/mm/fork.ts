@@ -6,7 +6,7 @@ import { PG_anon, PG_anon_exclusive } from "../phys/page-flags";
 import { WALK_ENOMEM, WALK_LEAF, WALK_OK, WALK_SOFTLEAF, Slot } from "../pgtable/walker";
 import { ModelBug } from "../util/errors";
 import { MM_ANONPAGES, MM_SWAPENTS } from "./counters";
-import { MMF_DISABLE_THP, MMF_DISABLE_THP_EXCEPT_ADVISED, MMF_HAS_PINNED, MMF_VM_HUGEPAGE, type Mm } from "./mm";
+import { MMF_DISABLE_THP, MMF_DISABLE_THP_EXCEPT_ADVISED, MMF_HAS_PINNED, type Mm } from "./mm";
 import { pteBatch, mmCounter } from "./zap";
 import { Vma } from "./vma";
 import { VM_DONTCOPY, VM_LOCKED, VM_LOCKONFAULT, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED, VM_WIPEONFORK, VM_WRITE, isCowMapping, protIndex } from "./vm-flags";
@@ -58,8 +58,9 @@ function dupVma(src: Vma, child: Mm): Vma {
 export function dupMmap(k: Kernel, parent: Mm, hugeCopy: HugeCopy, exitChild: (mm: Mm) => void): Mm | null {
   const child = k.createMm();
   child.nid = parent.nid;
-  // mmf_init_flags: only the THP switches carry over (and khugepaged registration, as khugepaged_fork does).
-  child.flags = parent.flags & (MMF_DISABLE_THP | MMF_DISABLE_THP_EXCEPT_ADVISED | MMF_VM_HUGEPAGE);
+  // mmf_init_flags: only the THP switches carry over. MMF_VM_HUGEPAGE is not in MMF_INIT_MASK: khugepaged_fork
+  // registers the child itself (the onFork hook), setting the flag as __khugepaged_enter does.
+  child.flags = parent.flags & (MMF_DISABLE_THP | MMF_DISABLE_THP_EXCEPT_ADVISED);
   k.locks.acquire(parent.mmapLock);
   try {
     for (const src of parent.vmas.all()) {

@@ -283,10 +283,15 @@ function madviseVmaBehavior(k: Kernel, mm: Mm, prev: Vma | undefined, vma: Vma, 
     default:
       throw new ModelBug(`madvise reached ${name} per VMA`);
   }
-  if (f === vma.flags) return { vma, lockDropped: false };
+  if (f === vma.flags) {
+    if (advice === MADV.HUGEPAGE) k.features.vmaChanged(k, mm, vma);
+    return { vma, lockDropped: false };
+  }
   const r = vmaModifyFlags(k, mm, prev, vma, start, end, f);
   if ("ok" in r) return r.errno === "ENOMEM" ? sysErr("EAGAIN", `${name} on [${hex(start)}, ${hex(end)}): ${r.reason}`) : r;
   r.vma.flags = r.flags;
+  // hugepage_madvise: a VMA now eligible for khugepaged registers its mm without waiting for a fault.
+  if (advice === MADV.HUGEPAGE) k.features.vmaChanged(k, mm, r.vma);
   return { vma: r.vma, lockDropped: false };
 }
 

@@ -38,6 +38,7 @@ export function formatThpStats(k: Kernel, sizes: readonly ThpSizeStats[] = thpSt
   const s = k.thp;
   let t = "";
   for (const knob of ["enabled", "defrag", "use_zero_page", "hpage_pmd_size", "shrink_underused", "khugepaged/max_ptes_none"]) t += `${base}/${knob}:${s.get(knob)}\n`;
+  for (const f of k.features.all()) for (const [path, v] of Object.entries(f.thpSysfs?.(k) ?? {})) t += `${base}/${path}:${v}\n`;
   for (const z of sizes) {
     t += `${base}/${z.dir}/enabled:${z.enabled}\n`;
     for (const [n, v] of z.stats) t += `${base}/${z.dir}/stats/${n}:${v}\n`;

@@ -4,6 +4,7 @@ import { address, bindName, flagSet, leaf, obj, oneOf, pageLength, pid, size, te
 import { ADVICE, MAP_FLAGS, MREMAP_FLAGS, flagBits, isProt, protBits, PROT_WORDS } from "../flags";
 import type { StepDefinition } from "../registry";
 import { sysOutcome } from "./outcome";
+import { madviseCollapseDetail } from "../features/khugepaged";
 
 const prot = leaf<string | string[]>(`a protection: one of ${PROT_WORDS.join(", ")}, or a list of read, write, exec`, isProt);
 
@@ -106,6 +107,10 @@ export const madvise: StepDefinition<z.output<typeof madviseArg>> = {
   schema: madviseArg,
   summary: "madvise(2): advice by lower-case MADV_ name (hugepage, dontneed, pageout, ...)",
   run(ctx, a) {
-    return sysOutcome(ctx.k.madvise(ctx.mm(a.pid), ctx.address(a.pid, a.at, "at"), ctx.size(a.len, "len"), ADVICE[a.advice]!));
+    const r = ctx.k.madvise(ctx.mm(a.pid), ctx.address(a.pid, a.at, "at"), ctx.size(a.len, "len"), ADVICE[a.advice]!);
+    // MADV_COLLAPSE says what it did with each PMD range, whatever madvise returned.
+    const ranges = a.advice === "collapse" ? madviseCollapseDetail(ctx.k) : "";
+    const out = sysOutcome(r);
+    return ranges === "" ? out : { ...out, detail: out.detail === undefined ? ranges : `${out.detail}\n${ranges}` };
   },
 };
