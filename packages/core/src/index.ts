@@ -13,9 +13,10 @@ export { sysMmap, sysMunmap, sysMprotect, sysMremap, sysMadvise } from "./mm/sys
 export { MAP_DROPPABLE, MAP_GROWSDOWN, MAP_LOCKED, MAP_HUGETLB, MAP_STACK, type MmapArgs, type MmapDone } from "./mm/mmap";
 export { MADV_HWPOISON, MADV_SOFT_OFFLINE, MADV_GUARD_INSTALL, MADV_GUARD_REMOVE, type MadviseReclaimOps, type MadviseLockMode } from "./mm/madvise";
 export { defaultHugeVmaOps, type HugeVmaOps } from "./mm/huge-vma-ops";
-export { MMAP_MIN_ADDR, defaultAlignFor, type AlignFor } from "./mm/unmapped-area";
+export { MMAP_MIN_ADDR, defaultAlignFor, vmUnmappedArea, vmStartGap, taskUnmappedBase, type AlignFor, type UnmappedAreaInfo } from "./mm/unmapped-area";
 export { zapPageRange, mmCounter, type HugeZap, type ZapDetails } from "./mm/zap";
-export { GUP_PIN_COUNTING_BIAS, folioMaybeDmaPinned, type HugeCopy } from "./mm/fork";
+export { GUP_PIN_COUNTING_BIAS, folioMaybeDmaPinned, folioNeedsCowForDma, type HugeCopy } from "./mm/fork";
+export { registerMapHugetlb, mapHugetlbSetupOf, type FileMmapOps, type MapHugetlbSetup } from "./mm/file-mmap";
 export type { TouchResult } from "./mm/touch";
 
 // Faults, GUP, migration.
@@ -23,6 +24,7 @@ export * from "./fault/codes";
 export type { FaultHandlers } from "./fault/handle";
 export { FOLL_WRITE, FOLL_GET, FOLL_FORCE, FOLL_NOFAULT, FOLL_ANON, FOLL_LONGTERM, FOLL_REMOTE, FOLL_PIN, type GupResult, type HugeFollow, type LongtermMigrate } from "./gup/gup";
 export { MigrateReason, type MigrationJob, type NewFolio } from "./migrate/migrate";
+export { allocContig } from "./migrate/contig";
 
 // Files and reverse maps.
 export { AddressSpace } from "./file/address-space";

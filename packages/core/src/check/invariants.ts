@@ -1,4 +1,4 @@
-import { PMD, PTE, PUD, SoftleafType, entryRegs, softleafIsDevicePrivate, softleafIsMigration, softleafPfn, softleafTypeOf } from "@hugemm/arch";
+import { PMD, PTE, PUD, SoftleafType, entryRegs, type HugeSize, softleafIsDevicePrivate, softleafIsMigration, softleafPfn, softleafTypeOf } from "@hugemm/arch";
 import { LRU_NAMES, NR_LRU_LISTS } from "../folio/lru";
 import type { Kernel } from "../kernel/kernel";
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS, NR_MM_COUNTERS } from "../mm/counters";
@@ -79,6 +79,16 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
   const f = k.folios;
   const rss = new Float64Array(NR_MM_COUNTERS);
   let tables = 0;
+  // VMAs whose kind maps with logical entries (hugetlb): their slots are read as one entry each.
+  let logical = false;
+  for (const vma of mm.vmas.all()) if (vma.kind?.entrySize !== undefined) logical = true;
+  const reachTable = (pa: number): void => {
+    if (seen.tables.has(pa)) v("pgtable", `table 0x${pa.toString(16)} is reached twice`, { mm: mm.id });
+    seen.tables.add(pa);
+    tables++;
+    const info = k.tables.info.get(pa);
+    if (info === undefined || info.mm !== mm.id) v("pgtable", `table 0x${pa.toString(16)} reached from mm ${mm.id} belongs to ${info?.mm}`, { mm: mm.id });
+  };
   const visit = (ti: number, pa: number, base: number): void => {
     if (seen.tables.has(pa)) {
       v("pgtable", `table 0x${pa.toString(16)} is reached twice`, { mm: mm.id });
@@ -96,11 +106,24 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
       if (b.none(R, 0, t.level)) continue;
       const addr = base + i * size;
       if (t.level !== PTE && b.table(R, 0, t.level)) {
+        const lv = logical ? mm.vmas.lookup(addr) : undefined;
+        const es = lv?.kind?.entrySize?.(lv);
+        if (lv !== undefined && es !== undefined && es.viaPteTables && es.level === t.level) {
+          // The tables under an 8xx 8M entry hold its copies: they are part of the one logical entry.
+          reachTable(b.tablePa(R, 0, t.level));
+          checkLogicalEntry(k, mm, lv, es, table, i, addr, seen, v);
+          continue;
+        }
         visit(ti + 1, b.tablePa(R, 0, t.level), addr);
         continue;
       }
       const vma = mm.vmas.lookup(addr);
       if (vma === undefined) v("pgtable", `entry at 0x${addr.toString(16)} lies outside every VMA`, { mm: mm.id, addr });
+      const es = logical ? vma?.kind?.entrySize?.(vma) : undefined;
+      if (vma !== undefined && es !== undefined && es.level === t.level) {
+        checkLogicalEntry(k, mm, vma, es, table, i, addr, seen, v);
+        continue;
+      }
       const huge = t.level !== PTE;
       // Anonymous huge entries (leaves, the huge zero folio, PMD softleaves) keep tables for their split.
       if (huge && vma?.isAnonymous) {
@@ -191,6 +214,39 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
   if (seen.hugeZeroMms.has(mm.id) && !zeroFlag) v("zero-page", `mm ${mm.id} maps the huge zero folio without holding a reference`, { mm: mm.id });
 }
 
+const RL = entryRegs(1);
+
+/**
+ * One logical entry of a kind's VMA (a hugetlb page: one slot, a cont run,
+ * an 8xx 8M pair), read at its first slot with the arch's huge_ptep_get:
+ * it maps a whole folio once, through the folio-level mapcount, outside rss.
+ */
+function checkLogicalEntry(k: Kernel, mm: Mm, vma: Vma, es: HugeSize, table: Uint32Array, i: number, addr: number, seen: Seen, v: Report): void {
+  if (i % es.ncontig !== 0) return;
+  const b = k.backend;
+  const f = k.folios;
+  b.getHugeEntry(k.tables, table, i, addr, RL, 0, es);
+  // The value huge_ptep_get gives is in the format of the slots it was read from.
+  const level = es.viaPteTables ? PTE : es.level;
+  if (b.none(RL, 0, level) || !b.present(RL, 0, level)) return;
+  const pfn = b.pfn(RL, 0, level);
+  const pages = 2 ** (es.shift - k.pageShift);
+  if (!f.isAllocated(pfn)) {
+    v("mapping", `0x${addr.toString(16)} maps free page ${pfn}`, { mm: mm.id, addr, pfn });
+    return;
+  }
+  const head = f.head(pfn);
+  if (head !== pfn || f.nrPages(head) !== pages) v("mapping", `a ${pages}-page logical entry at 0x${addr.toString(16)} maps pfn ${pfn}, not a whole folio of ${pages} pages`, { mm: mm.id, addr, pfn });
+  seen.entireMaps.set(head, (seen.entireMaps.get(head) ?? 0) + 1);
+  if (!rmapReaches(k, head, head, vma, addr)) v("rmap", `0x${addr.toString(16)} maps folio ${head}, which its rmap (anon_vma or i_mmap, and index) does not reach there`, { mm: mm.id, addr, pfn });
+  let m = seen.perMm.get(head);
+  if (m === undefined) seen.perMm.set(head, (m = new Map()));
+  m.set(mm.id, (m.get(mm.id) ?? 0) + 1);
+  if (f.test(head, PG_anon) && b.write(RL, 0, level) && !f.pageTest(head, PG_anon_exclusive)) {
+    v("anon-exclusive", `0x${addr.toString(16)} maps folio ${head} writable but it is not PageAnonExclusive`, { mm: mm.id, addr, pfn });
+  }
+}
+
 function counterOf(k: Kernel, head: number): number {
   const f = k.folios;
   if (f.test(head, PG_anon)) return MM_ANONPAGES;
@@ -266,9 +322,14 @@ function checkFolios(k: Kernel, seen: Seen, v: Report): void {
   const nrAnon = new Map<number, number>();
   const nrPartial = new Map<number, number>();
   const queued = new Set(k.deferredSplit.heads());
+  const owned = k.features.owned(k);
   for (const head of f.heads()) {
     const nr = f.nrPages(head);
     const order = f.order(head);
+    if (owned.has(head)) {
+      checkOwnedFolio(k, head, seen, queued.delete(head), v);
+      continue;
+    }
     if (hz.is(head)) {
       const want = 1 + (k.heldRefs.get(head) ?? 0);
       if (f.refcount(head) !== want) v("refcount", `the huge zero folio has refcount ${f.refcount(head)}, expected ${want}`, { pfn: head, expected: want, found: f.refcount(head) });
@@ -327,6 +388,36 @@ function checkFolios(k: Kernel, seen: Seen, v: Report): void {
     if (a !== (nrAnon.get(order) ?? 0)) v("counters", `order-${order} nr_anon is ${a} but ${nrAnon.get(order) ?? 0} anonymous folios of that order exist`);
     if (p !== (nrPartial.get(order) ?? 0)) v("counters", `order-${order} nr_anon_partially_mapped is ${p} but ${nrPartial.get(order) ?? 0} such folios are partially mapped`);
   }
+}
+
+/**
+ * A folio a feature owns (a hugetlb folio): mapped only whole, by logical
+ * entries; never on the LRU or the deferred split queue. Its references are
+ * its mappings, GUP's, a migration's and its page cache's.
+ */
+function checkOwnedFolio(k: Kernel, head: number, seen: Seen, queued: boolean, v: Report): void {
+  const f = k.folios;
+  const nr = f.nrPages(head);
+  const id = f.lid(head);
+  if (id === 0) {
+    v("owned", `feature-owned folio ${head} is not a large folio`, { pfn: head });
+    return;
+  }
+  const L = f.large;
+  const entire = seen.entireMaps.get(head) ?? 0;
+  if (L.entireMapcount[id - 1] !== entire) v("mapcount", `folio ${head} entire mapcount ${L.entireMapcount[id - 1]} but ${entire} logical entries map it`, { pfn: head, expected: entire, found: L.entireMapcount[id - 1] });
+  if (L.largeMapcount[id - 1] !== entire) v("mapcount", `folio ${head} large mapcount ${L.largeMapcount[id - 1]} but ${entire} logical entries map it`, { pfn: head, expected: entire, found: L.largeMapcount[id - 1] });
+  if (L.nrPagesMapped[id - 1] !== 0) v("mapcount", `folio ${head} is mapped whole only, but ${L.nrPagesMapped[id - 1]} of its pages count PTE mappings`, { pfn: head });
+  const flags = f.flags(head);
+  if (flags & (PG_lru | PG_swapcache)) v("owned", `feature-owned folio ${head} is on the LRU or in the swap cache`, { pfn: head });
+  if (queued) v("deferred-split", `feature-owned folio ${head} is on the deferred split queue`, { pfn: head });
+  const migrating = k.migrating.has(head);
+  let expected = entire + (k.heldRefs.get(head) ?? 0) + (migrating ? 1 : 0);
+  const as = flags & PG_anon ? undefined : k.files.get(f.mapping(head));
+  if (as !== undefined && as.pages.get(f.index(head)) === head) expected += nr;
+  if (f.refcount(head) !== expected) v("refcount", `folio ${head} has refcount ${f.refcount(head)}, expected ${expected} (${entire} mappings${as ? ", page cache" : ""})`, { pfn: head, expected, found: f.refcount(head) });
+  if (entire > 0) checkPerMm(k, head, seen, v);
+  if (flags & PG_anon && f.pageTest(head, PG_anon_exclusive) && entire > 1) v("anon-exclusive", `folio ${head} is PageAnonExclusive but mapped ${entire} times`, { pfn: head });
 }
 
 /**
@@ -390,7 +481,9 @@ function checkCounters(k: Kernel, v: Report): void {
   const anonThp = new Float64Array(nodes);
   const anonPudThp = new Float64Array(nodes);
   const lru = Array.from({ length: nodes }, () => new Float64Array(NR_LRU_LISTS));
+  const owned = k.features.owned(k);
   for (const head of f.heads()) {
+    if (owned.has(head)) continue;
     const nid = k.phys.nidOf(head);
     const nr = f.nrPages(head);
     const id = f.lid(head);

@@ -139,8 +139,15 @@ describe("madvise errors", () => {
   it("throws a ModelInputError for advice the kernel accepts but the model does not provide", () => {
     const k = kernel();
     const mm = k.createMm();
-    expect(() => sysMadvise(k, mm, X, P, MADV.REMOVE, NOOPS)).toThrow("invalid madvise advice \"MADV_REMOVE\": expected an advice the model provides (not MADV_REMOVE, KSM, memory-failure or guard-page advice)");
-    expect(() => sysMadvise(k, mm, X, P, MADV.MERGEABLE, NOOPS)).toThrow(ModelInputError);
+    expect(() => sysMadvise(k, mm, X, P, MADV.MERGEABLE, NOOPS)).toThrow("invalid madvise advice \"MADV_MERGEABLE\": expected an advice the model provides (not KSM, memory-failure or guard-page advice)");
+    // MADV_REMOVE: the kernel's checks, then the file system's fallocate, which regular files lack in the model.
+    mapOk(k, mm, { addr: X, len: P, prot: RW, flags: FIXED });
+    expect(sysMadvise(k, mm, X, P, MADV.REMOVE, NOOPS)).toMatchObject({ ok: false, errno: "EINVAL" });
+    const file = k.createFile("f", P);
+    mapOk(k, mm, { addr: X + 2 * P, len: P, prot: RW, flags: MAP_PRIVATE | MAP_FIXED, file });
+    expect(sysMadvise(k, mm, X + 2 * P, P, MADV.REMOVE, NOOPS)).toMatchObject({ ok: false, errno: "EACCES" });
+    mapOk(k, mm, { addr: X + 4 * P, len: P, prot: RW, flags: MAP_SHARED | MAP_FIXED, file });
+    expect(() => sysMadvise(k, mm, X + 4 * P, P, MADV.REMOVE, NOOPS)).toThrow("invalid madvise advice \"MADV_REMOVE\": expected an advice the model provides for f (MADV_REMOVE needs a file system with fallocate, such as hugetlbfs)");
     expect(() => sysMadvise(k, mm, X, P, MADV_GUARD_INSTALL, NOOPS)).toThrow(ModelInputError);
     expect(() => sysMadvise(k, mm, X, P, 1.5, NOOPS)).toThrow("invalid madvise advice 1.5: expected a 32-bit integer");
     expect(() => sysMadvise(k, mm, X, P, MADV.COLD, { ...NOOPS, cold: undefined } as unknown as MadviseReclaimOps)).toThrow(

@@ -6,6 +6,7 @@ import { folioPut } from "../folio/put";
 import type { Kernel } from "../kernel/kernel";
 import { Slot, WALK_OK } from "../pgtable/walker";
 import { ModelBug, ModelInputError } from "../util/errors";
+import { FALLOC_FL_PUNCH_HOLE_KEEP_SIZE } from "./file-mmap";
 import { hex, sysErr, sysOk, type Errno, type SysErr, type SysResult } from "./errno";
 import type { Mm } from "./mm";
 import { pageAlign } from "./munmap";
@@ -20,6 +21,7 @@ import {
   VM_HUGETLB,
   VM_IO,
   VM_LOCKED,
+  VM_MAYWRITE,
   VM_NOHUGEPAGE,
   VM_PFNMAP,
   VM_RAND_READ,
@@ -82,7 +84,7 @@ export function madviseLockMode(advice: number): MadviseLockMode {
 const NAMES = new Map<number, string>([...Object.entries(MADV).map(([n, v]) => [v, `MADV_${n}`] as [number, string]), [MADV_HWPOISON, "MADV_HWPOISON"], [MADV_SOFT_OFFLINE, "MADV_SOFT_OFFLINE"], [MADV_GUARD_INSTALL, "MADV_GUARD_INSTALL"], [MADV_GUARD_REMOVE, "MADV_GUARD_REMOVE"]]);
 
 /** The advice values the kernel accepts but the model does not act on yet. */
-const NOT_MODELLED = new Set<number>([MADV.REMOVE, MADV.MERGEABLE, MADV.UNMERGEABLE, MADV_HWPOISON, MADV_SOFT_OFFLINE, MADV_GUARD_INSTALL, MADV_GUARD_REMOVE]);
+const NOT_MODELLED = new Set<number>([MADV.MERGEABLE, MADV.UNMERGEABLE, MADV_HWPOISON, MADV_SOFT_OFFLINE, MADV_GUARD_INSTALL, MADV_GUARD_REMOVE]);
 
 /**
  * madvise_behavior_valid: the advice values this kernel accepts.
@@ -218,9 +220,12 @@ function madviseVmaBehavior(k: Kernel, mm: Mm, prev: Vma | undefined, vma: Vma, 
     case MADV.FREE:
     case MADV.DONTNEED:
     case MADV.DONTNEED_LOCKED: {
-      if (vma.flags & VM_HUGETLB) {
-        if (advice === MADV.FREE) return sysErr("EINVAL", `${name} on hugetlb mapping ${range}`);
-        throw new ModelBug(`${name} on hugetlb mapping ${range} needs the hugetlb layer`);
+      if (vma.flags & VM_HUGETLB && advice === MADV.FREE) return sysErr("EINVAL", `${name} on hugetlb mapping ${range}`);
+      // madvise_dontneed_free_valid_vma: a VMA mapped in larger units takes whole units from an aligned start.
+      const unit = vma.kind?.pagesize?.(vma) ?? k.pageSize;
+      if (unit > k.pageSize) {
+        if (start % unit !== 0) return sysErr("EINVAL", `${name} at ${hex(start)}, not aligned to the ${unit}-byte pages of ${range}`);
+        end -= end % unit;
       }
       const forbidden = VM_PFNMAP | (advice === MADV.DONTNEED_LOCKED ? 0 : VM_LOCKED);
       if (vma.flags & forbidden) return sysErr("EINVAL", `${name} on ${range}, which is ${vma.flags & VM_PFNMAP ? "PFN-mapped" : "locked"}`);
@@ -231,6 +236,18 @@ function madviseVmaBehavior(k: Kernel, mm: Mm, prev: Vma | undefined, vma: Vma, 
       }
       zapPageRange(k, mm, vma, start, end, k.hugeZap);
       return { vma, lockDropped: false };
+    }
+    case MADV.REMOVE: {
+      // madvise_remove: punch the range out of the file behind a shared writable mapping.
+      if (vma.flags & VM_LOCKED) return sysErr("EINVAL", `${name} on ${range}, which is locked`);
+      const file = vma.file;
+      if (file === null) return sysErr("EINVAL", `${name} on ${range}, which maps no file`);
+      if ((vma.flags & (VM_SHARED | VM_MAYWRITE)) !== (VM_SHARED | VM_MAYWRITE)) return sysErr("EACCES", `${name} on ${range}, which is not a shared writable mapping`);
+      const fallocate = file.mmapOps?.fallocate;
+      if (fallocate === undefined) throw new ModelInputError("madvise advice", name, `an advice the model provides for ${file.name} (MADV_REMOVE needs a file system with fallocate, such as hugetlbfs)`);
+      const r = fallocate(k, file, FALLOC_FL_PUNCH_HOLE_KEEP_SIZE, start - vma.start + vma.pgoff * k.pageSize, end - start);
+      if (!r.ok) return r;
+      return { vma, lockDropped: true };
     }
     case MADV.COLLAPSE:
       // A collapse gives mmap_lock up while it works.
@@ -328,7 +345,7 @@ export function doMadvise(k: Kernel, mm: Mm, start: number, lenIn: number, advic
   const ps = k.pageSize;
   if (!Number.isInteger(advice)) throw new ModelInputError("madvise advice", advice, "an integer");
   if (!behaviorValid(k, advice)) return sysErr("EINVAL", `advice ${advice} is not one this kernel accepts`);
-  if (NOT_MODELLED.has(advice)) throw new ModelInputError("madvise advice", adviceName(advice), "an advice the model provides (not MADV_REMOVE, KSM, memory-failure or guard-page advice)");
+  if (NOT_MODELLED.has(advice)) throw new ModelInputError("madvise advice", adviceName(advice), "an advice the model provides (not KSM, memory-failure or guard-page advice)");
   if (start % ps !== 0) return sysErr("EINVAL", `start ${hex(start)} is not aligned to the page size (${ps} bytes)`);
   const ulong = 2 ** (k.geometry.entryBytes * 8);
   const len = pageAlign(k, lenIn);
