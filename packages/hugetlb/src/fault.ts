@@ -17,7 +17,7 @@ import {
   type Mm,
   type Vma,
 } from "@hugemm/core";
-import { hugePtepGet, hugePteAlloc, makeHugePte, setHugePteAt, valueLevel } from "./pgtable";
+import { hugePtepGet, hugePtepGetAndClear, hugePteAlloc, makeHugePte, setHugePteAt, valueLevel } from "./pgtable";
 import { putHugeFolio } from "./pool";
 import { allocHugetlbFolio, hugeIndex } from "./reserve";
 import type { HugetlbState, HugetlbVma } from "./state";
@@ -202,7 +202,7 @@ function copyInto(st: HugetlbState, mm: Mm, vma: Vma, hv: HugetlbVma, haddr: num
   const ptl = k.tables.ptl(slot.tablePa);
   k.locks.acquire(ptl);
   // huge_ptep_clear_flush, then the new entry.
-  k.backend.getAndClearHugeEntry(k.ptCtx, k.tables, slot.table, slot.index, haddr, E, 0, h.entry);
+  hugePtepGetAndClear(k, h, slot, haddr, E);
   k.flushTlb(haddr, haddr + h.size, "cow");
   k.rmap.removeWhole(src, mm.id);
   k.rmap.setAnon(dst, vma, haddr, vma.anonVma!.id);

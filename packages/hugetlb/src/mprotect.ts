@@ -1,7 +1,7 @@
 import { entryRegs, type ProtIndex } from "@hugemm/arch";
 import { Slot, type Mm, type Vma } from "@hugemm/core";
 import { hvOf } from "./fault";
-import { hugePtepGet, hugePteOffset, setHugePteAt, valueLevel } from "./pgtable";
+import { hugePtepGet, hugePtepGetAndClear, hugePteOffset, setHugePteAt, valueLevel } from "./pgtable";
 import type { HugetlbState } from "./state";
 
 const E = entryRegs(1);
@@ -29,7 +29,7 @@ export function hugetlbChangeProtection(st: HugetlbState, mm: Mm, vma: Vma, star
     if (b.none(E, 0, lvl) || !b.present(E, 0, lvl)) continue;
     const ptl = k.tables.ptl(SLOT.tablePa);
     k.locks.acquire(ptl);
-    b.getAndClearHugeEntry(k.ptCtx, k.tables, SLOT.table, SLOT.index, addr, E, 0, h.entry);
+    hugePtepGetAndClear(k, h, SLOT, addr, E);
     b.modify(E, 0, lvl, prot);
     b.makeHugeEntry(E, 0, h.entry);
     setHugePteAt(k, h, SLOT, addr, E);

@@ -1,4 +1,4 @@
-import { PTE, type EntryReg, type HugeSize, type Level } from "@hugemm/arch";
+import { PTE, entryRegs, type EntryReg, type HugeSize, type Level } from "@hugemm/arch";
 import { ModelBug, Slot, WALK_ENOMEM, WALK_OK, type Kernel, type Mm, type Vma } from "@hugemm/core";
 import type { Hstate } from "./hstate";
 
@@ -66,4 +66,42 @@ export function makeHugePte(k: Kernel, vma: Vma, h: Hstate, head: number, writab
 /** set_huge_pte_at. */
 export function setHugePteAt(k: Kernel, h: Hstate, slot: Slot, addr: number, v: EntryReg): void {
   k.backend.setHugeEntry(k.ptCtx, k.tables, slot.table, slot.index, addr, v, 0, h.entry);
+}
+
+const Z = entryRegs(1);
+
+/**
+ * huge_ptep_get_and_clear, then clear any slot of the run the arch left
+ * behind. The 8xx's pte_update() sizes its write from the cleared value,
+ * which lacks the huge bits, so for a 512K page (4K pages) it clears only
+ * the first PTE's cells and the rest still translate (arch-ppc8xx lists
+ * this as a kernel deviation); for an 8M page it leaves each cell's 4K
+ * increment behind. The model clears the whole run so that no freed page
+ * stays mapped and free_pgtables finds the tables empty.
+ */
+export function hugePtepGetAndClear(k: Kernel, h: Hstate, slot: Slot, addr: number, out: EntryReg): void {
+  const b = k.backend;
+  const e = h.entry;
+  b.getAndClearHugeEntry(k.ptCtx, k.tables, slot.table, slot.index, addr, out, 0, e);
+  if (e.viaPteTables) {
+    // The 8M clear writes each cell's 4K increment into the cleared value (not present, but not none).
+    const ptes = k.geometry.tables[k.geometry.tables.length - 1]!.entries;
+    for (let j = 0; j < e.ncontig; j++) {
+      b.readEntry(slot.table, slot.index + j, e.level, Z, 0);
+      const t = k.tables.tableAt(b.tablePa(Z, 0, e.level));
+      if (t !== undefined) for (let i = 0; i < ptes; i++) clearSlot(k, t, i, PTE);
+    }
+    return;
+  }
+  for (let j = 1; j < e.ncontig; j++) clearSlot(k, slot.table, slot.index + j, e.level);
+}
+
+/** Write a none entry into a slot that is not none. */
+function clearSlot(k: Kernel, table: Uint32Array, index: number, level: Level): void {
+  const b = k.backend;
+  b.readEntry(table, index, level, Z, 0);
+  if (b.none(Z, 0, level)) return;
+  Z[0] = 0;
+  Z[1] = 0;
+  b.writeEntry(table, index, level, Z, 0);
 }

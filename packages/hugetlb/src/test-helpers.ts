@@ -12,9 +12,9 @@ export function hugetlbKernel(arch: "x86-64" | "arm64" | "arm64-16k" | "arm64-64
       : arch === "arm64"
         ? createArm64Backend()
         : arch === "arm64-16k"
-          ? createArm64Backend("16k")
+          ? createArm64Backend("16k-47")
           : arch === "arm64-64k"
-            ? createArm64Backend("64k")
+            ? createArm64Backend("64k-48")
             : arch === "ppc8xx"
               ? createPpc8xxBackend()
               : createPpc8xxBackend("16k");

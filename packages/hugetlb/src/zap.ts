@@ -1,6 +1,6 @@
 import { entryRegs } from "@hugemm/arch";
 import { PG_anon, PG_dirty, Slot, VM_MAYSHARE, type Mm, type Vma } from "@hugemm/core";
-import { hugePtepGet, hugePteOffset, valueLevel } from "./pgtable";
+import { hugePtepGet, hugePtepGetAndClear, hugePteOffset, valueLevel } from "./pgtable";
 import { putHugeFolio } from "./pool";
 import { addReservation, hugeIndex, needsReservation } from "./reserve";
 import type { HugetlbState } from "./state";
@@ -36,7 +36,7 @@ export function zapHugetlbRange(st: HugetlbState, mm: Mm, vma: Vma, start: numbe
     }
     const ptl = k.tables.ptl(slot.tablePa);
     k.locks.acquire(ptl);
-    b.getAndClearHugeEntry(k.ptCtx, k.tables, slot.table, slot.index, addr, E, 0, h.entry);
+    hugePtepGetAndClear(k, h, slot, addr, E);
     st.countAdd(mm.id, -h.pages);
     if (b.dirty(E, 0, lvl)) f.set(head, PG_dirty);
     const adjust = h.surplus === 0 && (vma.flags & VM_MAYSHARE) === 0 && hv.owner && hv.resv !== null && f.test(head, PG_anon);
