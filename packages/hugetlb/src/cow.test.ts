@@ -127,4 +127,22 @@ describe("COW of hugetlb pages (cow.c)", () => {
     expect(counters(ht)).toEqual([1, 0, 0, 0]);
     expect(k.mmap(mm, { len: HP, prot: PROT_READ, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB })).toMatchObject({ ok: false, errno: "ENOMEM" });
   });
+
+  it("the owner's exit while a child maps its page leaves Rsvd one short until the child lets go, as the kernel does (zapRestore)", () => {
+    for (const mode of ["kernel", "last-mapping"] as const) {
+      const { k, ht } = hugetlbKernel("x86-64", "128M");
+      ht.config.zapRestore = mode;
+      const h = ht.defaultHstate;
+      ht.setNrHugepages(h, 2);
+      const mm = k.createMm();
+      const a = mapHuge(k, mm, HP);
+      k.touch(mm, a, HP, true, 1);
+      const child = k.fork(mm)!;
+      k.exit(mm);
+      // The kernel restores the reservation on the still-mapped folio and its close returns it at once.
+      expect(h.resv).toBe(mode === "kernel" ? -1 : 0);
+      k.exit(child);
+      expect(counters(ht)).toEqual([2, 2, 0, 0]);
+    }
+  });
 });

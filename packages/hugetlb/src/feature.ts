@@ -49,6 +49,11 @@ export class Hugetlb implements KernelFeature {
     registerMapHugetlb(k, (_k, len, flags) => this.mapHugetlbSetup(len, flags));
   }
 
+  /** The policy knobs (HugetlbConfig), the kernel's behaviour by default. */
+  get config(): HugetlbState["config"] {
+    return this.state.config;
+  }
+
   /** The hstates, in the kernel's registration order. */
   get hstates(): readonly Hstate[] {
     return this.state.hstates;

@@ -31,8 +31,23 @@ export interface HugetlbFile {
   readonly anon: boolean;
 }
 
+/**
+ * hugetlb's policy knobs, each defaulting to the kernel's behaviour.
+ * `zapRestore`: when __unmap_hugepage_range gives a private owner's zapped
+ * anonymous page its reservation back. "kernel" (the default) does it for
+ * every such page, even one a fork child still maps: the owner's close
+ * then returns that reservation while the folio's restore_reserve has yet
+ * to add it back, so HugePages_Rsvd runs one short (below zero when it was
+ * zero) until the child lets go. "last-mapping" restores only when the zap
+ * drops the folio's last mapping, which keeps Rsvd exact.
+ */
+export interface HugetlbConfig {
+  zapRestore: "kernel" | "last-mapping";
+}
+
 /** Everything hugetlb keeps on one kernel. */
 export class HugetlbState {
+  readonly config: HugetlbConfig = { zapRestore: "kernel" };
   readonly hstates: Hstate[];
   /** default_hstate's index (-1 when the arch has no hugetlb sizes). */
   readonly defaultIndex: number;

@@ -39,7 +39,7 @@ export function zapHugetlbRange(st: HugetlbState, mm: Mm, vma: Vma, start: numbe
     hugePtepGetAndClear(k, h, slot, addr, E);
     st.countAdd(mm.id, -h.pages);
     if (b.dirty(E, 0, lvl)) f.set(head, PG_dirty);
-    const adjust = h.surplus === 0 && (vma.flags & VM_MAYSHARE) === 0 && hv.owner && hv.resv !== null && f.test(head, PG_anon);
+    const adjust = h.surplus === 0 && (vma.flags & VM_MAYSHARE) === 0 && hv.owner && hv.resv !== null && f.test(head, PG_anon) && (st.config.zapRestore === "kernel" || f.mapcount(head) === 1);
     if (adjust) st.restoreReserve.add(head);
     k.rmap.removeWhole(head, mm.id);
     k.locks.release(ptl);
