@@ -3,6 +3,7 @@ import { copyHugetlbPageRange } from "./copy";
 import { hugetlbFault, hvOf } from "./fault";
 import { evictHugetlbFile } from "./hugetlbfs";
 import { hugetlbChangeProtection } from "./mprotect";
+import { hugetlbMoved, hugetlbMremapAlign, moveHugetlbPageTables } from "./mremap";
 import { acctMemory } from "./pool";
 import { hugeIndex } from "./reserve";
 import type { HugetlbState } from "./state";
@@ -46,6 +47,9 @@ export function hugetlbKind(st: HugetlbState): VmaKind {
     zap: (_k, mm, vma, start, end) => zapHugetlbRange(st, mm, vma, start, end),
     copy: (_k, dst, src, dstVma, srcVma) => copyHugetlbPageRange(st, dst, src, dstVma, srcVma),
     changeProtection: (_k, mm, vma, start, end) => hugetlbChangeProtection(st, mm, vma, start, end),
+    mremapAlign: (vma, addr, oldLen, newLen, newAddr) => hugetlbMremapAlign(st, vma, addr, oldLen, newLen, newAddr),
+    movePageTables: (_k, mm, oldVma, _newVma, oldAddr, newAddr, len) => moveHugetlbPageTables(st, mm, oldVma, oldAddr, newAddr, len),
+    moved: (_k, oldVma) => hugetlbMoved(st, oldVma),
     pagesize: (vma) => hvOf(st, vma).h.size,
     entrySize: (vma) => hvOf(st, vma).h.entry,
   };

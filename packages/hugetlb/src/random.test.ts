@@ -1,4 +1,4 @@
-import { MADV, MAP_ANONYMOUS, MAP_HUGETLB, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE, type Mm } from "@hugemm/core";
+import { MADV, MREMAP_FIXED, MREMAP_MAYMOVE, MAP_ANONYMOUS, MAP_HUGETLB, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE, type Mm } from "@hugemm/core";
 import { propertyRuns } from "@hugemm/vitest-config/runs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -25,6 +25,7 @@ const op = fc.oneof(
   w(2, fc.record({ kind: fc.constant("resize" as const), c: fc.nat(6), overcommit: fc.nat(3), size: fc.nat(2) })),
   w(1, fc.record({ kind: fc.constant("truncate" as const), pages: fc.nat(3) })),
   w(1, fc.record({ kind: fc.constant("fallocate" as const), punch: fc.boolean(), page: fc.nat(3) })),
+  w(1, fc.record({ kind: fc.constant("mremap" as const), m: fc.nat(7), shrink: fc.boolean() })),
 );
 
 describe("random hugetlb workloads", () => {
@@ -97,6 +98,17 @@ describe("random hugetlb workloads", () => {
               const h = sizes[o.size % sizes.length]!;
               ht.setOvercommit(h, o.overcommit);
               ht.setNrHugepages(h, o.c);
+              break;
+            }
+            case "mremap": {
+              const m = maps[o.m % Math.max(1, maps.length)];
+              if (m === undefined || !procs.includes(m.mm)) break;
+              const len = o.shrink && m.len > m.unit ? m.len - m.unit : m.len;
+              const r = k.mremap(m.mm, m.addr, m.len, len, MREMAP_MAYMOVE | (o.shrink ? 0 : MREMAP_FIXED), m.addr + 64 * m.unit);
+              if (r.ok) {
+                m.addr = r.value;
+                m.len = len;
+              }
               break;
             }
             case "truncate":

@@ -38,6 +38,16 @@ export interface VmaKind {
   copy?(k: Kernel, dst: Mm, src: Mm, dstVma: Vma, srcVma: Vma): boolean;
   /** change_protection over [start, end), the VMA's flags already the new ones: the base pages changed. */
   changeProtection?(k: Kernel, mm: Mm, vma: Vma, start: number, end: number): number;
+  /**
+   * mremap's rules for the kind (align_hugetlb): the old and new lengths
+   * rounded to its unit, or null (EINVAL) when an address is not aligned to
+   * it or the mapping would grow.
+   */
+  mremapAlign?(vma: Vma, addr: number, oldLen: number, newLen: number, newAddr: number): { oldLen: number; newLen: number } | null;
+  /** move_page_tables for the kind's VMA (move_hugetlb_page_tables): the bytes moved. */
+  movePageTables?(k: Kernel, mm: Mm, oldVma: Vma, newVma: Vma, oldAddr: number, newAddr: number, len: number): number;
+  /** After a successful move, before the old range is unmapped (fixup_hugetlb_reservations: the reservation went with `newVma`). */
+  moved?(k: Kernel, oldVma: Vma, newVma: Vma): void;
   /** vm_ops->pagesize: the unit of mapping (vma_kernel_pagesize); the base page size without it. */
   pagesize?(vma: Vma): number;
   /**
