@@ -1,6 +1,7 @@
 import { meminfoCounters, modelCounters, processCounters, thpSizeCounters, tlbCounters, vmstatCounters } from "./counter-sources";
 import { registerCounterSource, registerSetting, registerStep } from "./registry";
 import { BUILTIN_STEPS } from "./steps";
+import { installHugetlbScenario } from "./features/hugetlb";
 
 /** The THP sysfs prefix; the core's ThpSettings takes the rest of the key. */
 export const THP_PREFIX = "transparent_hugepage/";
@@ -15,4 +16,5 @@ export function installBuiltins(): void {
   registerCounterSource("model.", modelCounters);
   registerCounterSource("pid", processCounters);
   registerCounterSource("tlb.", tlbCounters);
+  installHugetlbScenario();
 }

@@ -67,7 +67,7 @@ steps:
   });
 
   it("a registered setting's errors name the setting", () => {
-    expect(settingPrefixes()).toEqual(["transparent_hugepage/", "transparent_hugepage/khugepaged/"]);
+    expect(settingPrefixes()).toEqual(["transparent_hugepage/", "hugepages/", "node", "vm/nr_", "transparent_hugepage/khugepaged/"]);
     expect(() => runText("name: x\nsettings: { transparent_hugepage/khugepaged/scan_sleep: 1 }\nsteps: []\n")).toThrow(
       'test.yaml:2:57: settings.transparent_hugepage/khugepaged/scan_sleep: invalid transparent_hugepage/khugepaged/scan_sleep "1": expected pages_to_scan',
     );

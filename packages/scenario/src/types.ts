@@ -19,6 +19,8 @@ export interface FileSpec {
   readonly shmem?: boolean;
   /** Seed of the file's initial contents (default: drawn from the kernel's generator). */
   readonly seed?: number;
+  /** A file on its own hugetlbfs mount with these options (pagesize=, size=, min_size=). */
+  readonly hugetlbfs?: { readonly pagesize?: number | string; readonly size?: number | string; readonly min_size?: number | string };
 }
 
 /** One step: its name, its argument as written (sizes and addresses unresolved), and where it is. */
