@@ -42,6 +42,7 @@ export { Folios } from "./folio/folios";
 export { mixTag } from "./folio/contents";
 export * from "./folio/lru";
 export { PageTables, type TableInfo } from "./pgtable/tables";
+export { walkLogical, logicalCensus, type LogicalEntry } from "./pgtable/logical-walk";
 export { Walker, Slot, WALK_OK, WALK_NONE, WALK_ENOMEM, WALK_LEAF, WALK_SOFTLEAF, WALK_BAD, type WalkStatus } from "./pgtable/walker";
 
 // Counters and the kernel's report views.

@@ -1,8 +1,6 @@
-import { entryRegs } from "@hugemm/arch";
-import { Slot, type HstateReport, type HugetlbReport, type Mm, type Vma } from "@hugemm/core";
+import { walkLogical, type HstateReport, type HugetlbReport, type Mm, type Vma } from "@hugemm/core";
 import { hvOf } from "./fault";
 import type { Hstate } from "./hstate";
-import { hugePtepGet, hugePteOffset, valueLevel } from "./pgtable";
 import type { HugetlbState } from "./state";
 
 /** The pools as the core's meminfo and vmstat read them (hugetlb_report_meminfo). */
@@ -64,13 +62,11 @@ export function formatHugetlbPages(st: HugetlbState, mm: Mm): string {
   return `HugetlbPages:\t${String(hugetlbPagesKb(st, mm)).padStart(8)} kB\n`;
 }
 
-const E = entryRegs(1);
-const SLOT = new Slot();
-
 /**
- * smaps_hugetlb_range over a hugetlb VMA: each mapped huge page counts as
- * Shared_Hugetlb when its folio may be mapped by more than one process (or
- * the entry is not present), else as Private_Hugetlb.
+ * smaps_hugetlb_range over a hugetlb VMA, as a client of the core's generic
+ * walk (one logical entry per huge page): each counts as Shared_Hugetlb when
+ * its folio may be mapped by more than one process (or the entry is not
+ * present), else as Private_Hugetlb.
  */
 export function smapsHugetlb(st: HugetlbState, vma: Vma): { pageSize: number; shared: number; private: number } {
   const k = st.k;
@@ -79,15 +75,11 @@ export function smapsHugetlb(st: HugetlbState, vma: Vma): { pageSize: number; sh
   const mm = k.mm(vma.mmId);
   let shared = 0;
   let priv = 0;
-  const lvl = valueLevel(h.entry);
   if (mm !== undefined) {
-    for (let addr = vma.start; addr < vma.end; addr += h.size) {
-      if (!hugePteOffset(mm, h, addr, SLOT)) continue;
-      hugePtepGet(k, h, SLOT, addr, E);
-      if (b.none(E, 0, lvl)) continue;
-      if (!b.present(E, 0, lvl) || k.rmap.maybeMappedShared(b.pfn(E, 0, lvl))) shared += h.size;
-      else priv += h.size;
-    }
+    walkLogical(k, mm, vma.start, vma.end, (e) => {
+      if (!b.present(e.value, 0, e.valueLevel) || k.rmap.maybeMappedShared(b.pfn(e.value, 0, e.valueLevel))) shared += e.size;
+      else priv += e.size;
+    });
   }
   return { pageSize: h.size, shared, private: priv };
 }

@@ -76,7 +76,7 @@ export interface ExpectResult {
   /** Index of the expect step (or of the step with expectError). */
   readonly step: number;
   readonly line: number;
-  /** counter, mapped, folios, data, invariants, or expectError. */
+  /** counter, mapped, folios, entries, data, invariants, or expectError. */
   readonly kind: string;
   /** The clause as written, in YAML flow style. */
   readonly clause: string;
