@@ -35,7 +35,7 @@ export function hvOf(st: HugetlbState, vma: Vma): HugetlbVma {
 
 /** vmf_anon_prepare: a private mapping's anon_vma, for the anonymous folios its faults make. */
 function anonPrepare(k: Kernel, mm: Mm, vma: Vma): void {
-  k.anonVmas.prepare(vma, [mm.vmas.prev(vma), mm.vmas.next(vma)], k.pageSize);
+  if (vma.anonVma === null) k.anonVmas.prepare(vma, [mm.vmas.prev(vma), mm.vmas.next(vma)], k.pageSize);
 }
 
 /**

@@ -34,9 +34,17 @@ export class ResvMap {
     return t - f - this.count(f, t);
   }
 
-  /** Whether index `i` lies in a region. */
+  /** Whether index `i` lies in a region (the fault path's question: a binary search). */
   has(i: number): boolean {
-    return this.count(i, i + 1) === 1;
+    let lo = 0;
+    let hi = this.from.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.to[mid]! <= i) lo = mid + 1;
+      else if (this.from[mid]! > i) hi = mid - 1;
+      else return true;
+    }
+    return false;
   }
 
   /** region_add: cover [f, t); returns how many indices were newly covered. */
