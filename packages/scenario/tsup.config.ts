@@ -7,5 +7,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
-  external: ["@hugemm/arch", "@hugemm/arch-arm64", "@hugemm/arch-ppc8xx", "@hugemm/arch-x86-64", "@hugemm/core", "@hugemm/khugepaged", "yaml", "zod"],
+  external: ["@hugemm/arch", "@hugemm/arch-arm64", "@hugemm/arch-ppc8xx", "@hugemm/arch-x86-64", "@hugemm/core", "@hugemm/hugetlb", "@hugemm/khugepaged", "yaml", "zod"],
 });

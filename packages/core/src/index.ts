@@ -13,9 +13,10 @@ export { sysMmap, sysMunmap, sysMprotect, sysMremap, sysMadvise } from "./mm/sys
 export { MAP_DROPPABLE, MAP_GROWSDOWN, MAP_LOCKED, MAP_HUGETLB, MAP_STACK, type MmapArgs, type MmapDone } from "./mm/mmap";
 export { MADV_HWPOISON, MADV_SOFT_OFFLINE, MADV_GUARD_INSTALL, MADV_GUARD_REMOVE, type MadviseReclaimOps, type MadviseLockMode } from "./mm/madvise";
 export { defaultHugeVmaOps, type HugeVmaOps } from "./mm/huge-vma-ops";
-export { MMAP_MIN_ADDR, defaultAlignFor, type AlignFor } from "./mm/unmapped-area";
+export { MMAP_MIN_ADDR, defaultAlignFor, vmUnmappedArea, vmStartGap, taskUnmappedBase, type AlignFor, type UnmappedAreaInfo } from "./mm/unmapped-area";
 export { zapPageRange, mmCounter, type HugeZap, type ZapDetails } from "./mm/zap";
-export { GUP_PIN_COUNTING_BIAS, folioMaybeDmaPinned, type HugeCopy } from "./mm/fork";
+export { GUP_PIN_COUNTING_BIAS, folioMaybeDmaPinned, folioNeedsCowForDma, type HugeCopy } from "./mm/fork";
+export { registerMapHugetlb, mapHugetlbSetupOf, type FileMmapOps, type MapHugetlbSetup } from "./mm/file-mmap";
 export type { TouchResult } from "./mm/touch";
 
 // Faults, GUP, migration.
@@ -25,6 +26,7 @@ export { FOLL_WRITE, FOLL_GET, FOLL_FORCE, FOLL_NOFAULT, FOLL_ANON, FOLL_LONGTER
 export { MigrateReason, type MigrationJob, type NewFolio } from "./migrate/migrate";
 export { MPOL_MF_MOVE, MPOL_MF_MOVE_ALL, type MovePagesJob } from "./migrate/move-pages";
 export { CLEAR_REFS_ALL, CLEAR_REFS_ANON, CLEAR_REFS_MAPPED, CLEAR_REFS_SOFT_DIRTY, CLEAR_REFS_MM_HIWATER_RSS } from "./mm/clear-refs";
+export { allocContig } from "./migrate/contig";
 
 // Files and reverse maps.
 export { AddressSpace } from "./file/address-space";
@@ -42,6 +44,7 @@ export { Folios } from "./folio/folios";
 export { ZERO_FILL, contentTag, mixTag } from "./folio/contents";
 export * from "./folio/lru";
 export { PageTables, type TableInfo } from "./pgtable/tables";
+export { walkLogical, logicalCensus, type LogicalEntry } from "./pgtable/logical-walk";
 export { Walker, Slot, WALK_OK, WALK_NONE, WALK_ENOMEM, WALK_LEAF, WALK_SOFTLEAF, WALK_BAD, type WalkStatus } from "./pgtable/walker";
 
 // Counters and the kernel's report views.

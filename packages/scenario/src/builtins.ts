@@ -2,6 +2,7 @@ import { meminfoCounters, modelCounters, processCounters, thpSizeCounters, tlbCo
 import { registerCounterSource, registerSetting, registerStep } from "./registry";
 import { BUILTIN_STEPS } from "./steps";
 import { installKhugepagedScenario } from "./features/khugepaged";
+import { installHugetlbScenario } from "./features/hugetlb";
 
 /** The THP sysfs prefix; the core's ThpSettings takes the rest of the key. */
 export const THP_PREFIX = "transparent_hugepage/";
@@ -17,4 +18,5 @@ export function installBuiltins(): void {
   registerCounterSource("pid", processCounters);
   registerCounterSource("tlb.", tlbCounters);
   installKhugepagedScenario();
+  installHugetlbScenario();
 }

@@ -1,3 +1,4 @@
+import type { Hugetlb } from "@hugemm/hugetlb";
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS, MODEL_EVENTS, ME, meminfo, thpStats, vmstat, type Kernel, type Mm } from "@hugemm/core";
 
 /*
@@ -44,19 +45,22 @@ export function modelCounters(k: Kernel): Record<string, number> {
 }
 
 /** Per process mm->rss_stat in pages, as "<pid>.rss_anon" (the source's prefix is "pid"). */
-export function processCounters(_k: Kernel, processes: ReadonlyMap<number, Mm>): Record<string, number> {
+export function processCounters(k: Kernel, processes: ReadonlyMap<number, Mm>): Record<string, number> {
   const out: Record<string, number> = {};
+  const hugetlb = k.feature<Hugetlb>("hugetlb");
   for (const [pid, mm] of processes) {
     out[`${pid}.rss_anon`] = mm.rss[MM_ANONPAGES]!;
     out[`${pid}.rss_file`] = mm.rss[MM_FILEPAGES]!;
     out[`${pid}.rss_shmem`] = mm.rss[MM_SHMEMPAGES]!;
     out[`${pid}.swapents`] = mm.rss[MM_SWAPENTS]!;
+    // /proc/<pid>/status HugetlbPages, in kB (0 without hugetlb).
+    out[`${pid}.HugetlbPages`] = hugetlb === undefined || mm.exited ? 0 : hugetlb.hugetlbPages(mm);
   }
   return out;
 }
 
 /** The per-process counter names ("rss_anon", ...), for checking names of processes not alive yet. */
-export const PROCESS_COUNTERS = ["rss_anon", "rss_file", "rss_shmem", "swapents"] as const;
+export const PROCESS_COUNTERS = ["rss_anon", "rss_file", "rss_shmem", "swapents", "HugetlbPages"] as const;
 
 /** TLB invalidations the model issued: ranges flushed and pages covered. */
 export function tlbCounters(k: Kernel): Record<string, number> {

@@ -72,7 +72,7 @@ describe("parse errors name the file, line, column and field", () => {
 
   it("an unknown step, listing the steps and the closest", () => {
     expect(parseError("name: x\nsteps:\n  - mmapp: { pid: 1 }\n")).toBe(
-      'bad.yaml:3:5: steps[0].mmapp: unknown step "mmapp": expected one of checkpoint, clear_refs, compact, exit, expect, fork, khugepaged, kswapd, madvise, migrate, migrate_finish, mmap, mprotect, mremap, munmap, pageout, pin, pressure, read, set, shrink, spawn, split, unpin, write; did you mean mmap?',
+      'bad.yaml:3:5: steps[0].mmapp: unknown step "mmapp": expected one of checkpoint, clear_refs, compact, exit, expect, fallocate, fork, khugepaged, kswapd, madvise, migrate, migrate_finish, mmap, mprotect, mremap, munmap, pageout, pin, pressure, read, set, shrink, spawn, split, truncate, unpin, write; did you mean mmap?',
     );
     expect(parseError("name: x\nsteps:\n  - mmap: { pid: 1 }\n    read: {}\n")).toBe("bad.yaml:3:5: steps[0]: expected a step: a map with one key naming it, got a map with 2 keys (mmap, read)");
     expect(parseError("name: x\nsteps:\n  - mmap\n")).toBe('bad.yaml:3:5: steps[0]: expected a step: a map with one key naming it, such as { mmap: {...} }, got "mmap"');
@@ -90,7 +90,7 @@ describe("parse errors name the file, line, column and field", () => {
       'bad.yaml:3:26: steps[0].mmap.len: expected a size such as 4096, "4K", "2M" or "1G", got "8Q"',
     );
     expect(parseError("name: x\nsteps:\n  - mmap: { pid: 1, len: 8M, prot: rw, flags: private|anon }\n")).toBe(
-      'bad.yaml:3:47: steps[0].mmap.flags: expected mmap flags: one or more of private, shared, shared_validate, anonymous, fixed, fixed_noreplace, populate, noreserve, growsdown, stack, joined by "|" or as a list, got "private|anon"',
+      'bad.yaml:3:47: steps[0].mmap.flags: expected mmap flags: one or more of private, shared, shared_validate, anonymous, fixed, fixed_noreplace, populate, noreserve, growsdown, stack, hugetlb, huge_16kb, huge_64kb, huge_512kb, huge_1mb, huge_2mb, huge_8mb, huge_16mb, huge_32mb, huge_256mb, huge_512mb, huge_1gb, huge_2gb, huge_16gb, joined by "|" or as a list, got "private|anon"',
     );
     expect(parseError("name: x\nsteps:\n  - mmap: { pid: 1, len: 8M, prot: rwz, flags: private }\n")).toBe(
       'bad.yaml:3:36: steps[0].mmap.prot: expected a protection: one of none, r, w, x, rw, rx, wx, rwx, or a list of read, write, exec, got "rwz"',
@@ -131,10 +131,11 @@ describe("parse errors name the file, line, column and field", () => {
       "bad.yaml:4:7: steps[0].expect[0]: expected exactly one of equals, atLeast, atMost, greaterThan, lessThan, got 2",
     );
     expect(parseError("name: x\nsteps:\n  - expect:\n    - countr: pgfault\n")).toBe(
-      "bad.yaml:4:7: steps[0].expect[0]: expected an expect clause: a map with one of counter, mapped, folios, data, invariants, smaps, pagemap, pin, got a map",
+      "bad.yaml:4:7: steps[0].expect[0]: expected an expect clause: a map with one of counter, mapped, folios, entries, data, invariants, smaps, pagemap, pin, got a map",
+
     );
     expect(parseError("name: x\nsteps:\n  - read: { pid: 1, at: 0, len: 4K, expectError: EWHAT }\n")).toBe(
-      'bad.yaml:3:50: steps[0].read.expectError: expected an errno or fault name (EPERM, EINTR, EBADF, EAGAIN, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST, ENODEV, EINVAL, ETXTBSY, EOVERFLOW, EOPNOTSUPP, EHWPOISON, SIGSEGV, SIGBUS, HWPOISON, OOM, MIGRATION_WAIT), got "EWHAT"',
+      'bad.yaml:3:50: steps[0].read.expectError: expected an errno or fault name (EPERM, EINTR, EBADF, EAGAIN, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST, ENODEV, EINVAL, ETXTBSY, ENOSPC, EOVERFLOW, EOPNOTSUPP, EHWPOISON, SIGSEGV, SIGBUS, HWPOISON, OOM, MIGRATION_WAIT), got "EWHAT"',
     );
   });
 
@@ -161,7 +162,8 @@ describe("errors found when the run starts or while it runs", () => {
     expect(runError("name: x\nsettings: { transparent_hugepage/enabled: sometimes }\nsteps: []\n")).toBe(
       'bad.yaml:2:43: settings.transparent_hugepage/enabled: invalid transparent_hugepage/enabled "sometimes": expected one of always, madvise, never',
     );
-    expect(runError("name: x\nsettings: { vm/swappiness: 1 }\nsteps: []\n")).toBe('bad.yaml:2:28: settings.vm/swappiness: unknown setting "vm/swappiness": expected a key starting with "transparent_hugepage/", "transparent_hugepage/khugepaged/"');
+    expect(runError("name: x\nsettings: { vm/swappiness: 1 }\nsteps: []\n")).toBe('bad.yaml:2:28: settings.vm/swappiness: unknown setting "vm/swappiness": expected a key starting with "transparent_hugepage/", "transparent_hugepage/khugepaged/", "hugepages/", "node", "vm/nr_"');
+
     expect(runError("name: x\nsteps:\n  - set: { transparent_hugepage/defrag: often }\n")).toBe(
       'bad.yaml:3:41: steps[0].set.transparent_hugepage/defrag: invalid transparent_hugepage/defrag "often": expected one of always, defer, defer+madvise, madvise, never',
     );

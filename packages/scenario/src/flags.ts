@@ -4,6 +4,7 @@ import {
   MAP_FIXED,
   MAP_FIXED_NOREPLACE,
   MAP_GROWSDOWN,
+  MAP_HUGETLB,
   MAP_NORESERVE,
   MAP_POPULATE,
   MAP_PRIVATE,
@@ -48,7 +49,18 @@ export const MAP_FLAGS: Readonly<Record<string, number>> = {
   noreserve: MAP_NORESERVE,
   growsdown: MAP_GROWSDOWN,
   stack: MAP_STACK,
+  hugetlb: MAP_HUGETLB,
+  ...HUGE_SIZE_FLAGS(),
 };
+
+/** The uapi MAP_HUGE_* sizes (log2 of the size << MAP_HUGE_SHIFT) as huge_16kb ... huge_16gb. */
+function HUGE_SIZE_FLAGS(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, log] of [["16kb", 14], ["64kb", 16], ["512kb", 19], ["1mb", 20], ["2mb", 21], ["8mb", 23], ["16mb", 24], ["32mb", 25], ["256mb", 28], ["512mb", 29], ["1gb", 30], ["2gb", 31], ["16gb", 34]] as const) {
+    out[`huge_${name}`] = log * 2 ** 26;
+  }
+  return out;
+}
 
 export const MREMAP_FLAGS: Readonly<Record<string, number>> = { maymove: MREMAP_MAYMOVE, fixed: MREMAP_FIXED, dontunmap: MREMAP_DONTUNMAP };
 

@@ -67,7 +67,7 @@ steps:
   });
 
   it("a registered setting's errors name the setting", () => {
-    expect(settingPrefixes()).toEqual(["transparent_hugepage/", "transparent_hugepage/khugepaged/", "transparent_hugepage/demo/"]);
+    expect(settingPrefixes()).toEqual(["transparent_hugepage/", "transparent_hugepage/khugepaged/", "hugepages/", "node", "vm/nr_", "transparent_hugepage/demo/"]);
     expect(() => runText("name: x\nsettings: { transparent_hugepage/demo/scan_sleep: 1 }\nsteps: []\n")).toThrow(
       'test.yaml:2:51: settings.transparent_hugepage/demo/scan_sleep: invalid transparent_hugepage/demo/scan_sleep "1": expected pages_to_scan',
     );

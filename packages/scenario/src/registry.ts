@@ -1,4 +1,4 @@
-import type { Kernel, Mm } from "@hugemm/core";
+import type { AddressSpace, Kernel, Mm } from "@hugemm/core";
 import type { z } from "zod";
 import type { StepContext } from "./context";
 import type { ScopeCheck } from "./scope";
@@ -36,6 +36,10 @@ export type CounterRead = (k: Kernel, processes: ReadonlyMap<number, Mm>) => Rec
 /** Installs a feature on a scenario's kernel right after it is built, before settings and steps (`k.use(...)`). */
 export type KernelSetup = (k: Kernel, scenario: Scenario) => void;
 
+/** Creates a file of a registered file system for a `files:` entry (`spec` is the entry's options under the file system's key). */
+export type FileSystemCreate = (k: Kernel, name: string, size: number | string, spec: unknown) => AddressSpace;
+
+const fileSystems = new Map<string, FileSystemCreate>();
 const steps = new Map<string, StepDefinition>();
 const kernelSetups = new Map<string, KernelSetup>();
 const settings = new Map<string, SettingApply>();
@@ -70,6 +74,19 @@ export function registerCounterSource(prefix: string, read: CounterRead): void {
   builtins();
   if (counterSources.has(prefix)) throw new RangeError(`counter source "${prefix}" is already registered`);
   counterSources.set(prefix, read);
+}
+
+/** Add a file system `files:` entries can name by key (`hugetlbfs: {...}`). Keys are unique. */
+export function registerFileSystem(key: string, create: FileSystemCreate): void {
+  builtins();
+  if (fileSystems.has(key)) throw new RangeError(`file system "${key}" is already registered`);
+  fileSystems.set(key, create);
+}
+
+/** The file system registered as `key`. */
+export function fileSystem(key: string): FileSystemCreate | undefined {
+  builtins();
+  return fileSystems.get(key);
 }
 
 /** Add a kernel setup (a feature package installing itself on every scenario's kernel). Names are unique. */

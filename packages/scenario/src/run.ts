@@ -5,7 +5,7 @@ import { counters } from "./counters";
 import { ScenarioError } from "./errors";
 import { counterValue, unknownCounter } from "./expect/evaluate";
 import { validateScenario } from "./parse";
-import { kernelSetupList, stepDefinition, type StepOutcome } from "./registry";
+import { fileSystem, kernelSetupList, stepDefinition, type StepOutcome } from "./registry";
 import type { ScopeChecker } from "./scope";
 import { errorAt } from "./source";
 import type { Checkpoint, ExpectResult, RunResult, Scenario, Step, StepResult } from "./types";
@@ -123,16 +123,18 @@ export function runScenario(s: Scenario, opts: RunOptions = {}): RunResult {
   const skip = opts.skipSetting;
   if (skip !== undefined) ctx.skipSetting = (key, e) => skip.call(opts, key, e);
   ctx.addProcess(1, k.createMm());
+  for (const [key, value] of s.settings) ctx.applySetting(key, value, (reason) => errorAt(s.source, s.file, ["settings", key], reason));
+  for (const [key, value] of opts.set ?? []) ctx.applySetting(key, value, (reason) => new ScenarioError("--set", 0, 0, key, reason));
+  // Files after the settings: a hugetlbfs mount's min_size reserves from the pool the settings sized.
   for (const [name, f] of Object.entries(s.files)) {
     try {
-      ctx.files.set(name, k.createFile(name, f.size, { ...(f.shmem === undefined ? {} : { shmem: f.shmem }), ...(f.seed === undefined ? {} : { seed: f.seed }) }));
+      const fs = f.hugetlbfs !== undefined ? fileSystem("hugetlbfs") : undefined;
+      ctx.files.set(name, fs !== undefined ? fs(k, name, f.size, f.hugetlbfs) : k.createFile(name, f.size, { ...(f.shmem === undefined ? {} : { shmem: f.shmem }), ...(f.seed === undefined ? {} : { seed: f.seed }) }));
     } catch (e) {
       if (e instanceof ModelInputError) throw errorAt(s.source, s.file, ["files", name], e.message);
       throw e;
     }
   }
-  for (const [key, value] of s.settings) ctx.applySetting(key, value, (reason) => errorAt(s.source, s.file, ["settings", key], reason));
-  for (const [key, value] of opts.set ?? []) ctx.applySetting(key, value, (reason) => new ScenarioError("--set", 0, 0, key, reason));
   ctx.checkpoint("start");
   checkCounterNames(s, scope, checkpoints[0]!.counters);
 

@@ -19,7 +19,7 @@ export const scenarioSchema = obj({
   }).optional(),
   seed: leaf<number>("a seed (a whole number)", (v) => typeof v === "number" && Number.isSafeInteger(v)).optional(),
   settings: settingsMap.optional(),
-  files: z.record(z.string(), obj({ size, shmem: bool.optional(), seed: pattern.optional() })).optional(),
+  files: z.record(z.string(), obj({ size, shmem: bool.optional(), seed: pattern.optional(), hugetlbfs: obj({ pagesize: size.optional(), size: size.optional(), min_size: size.optional() }).optional() })).optional(),
   steps: z.array(z.unknown(), { error: (iss) => (iss.input === undefined ? "missing: expected a list of steps" : "expected a list of steps") }),
 });
 

@@ -21,6 +21,8 @@ export interface FileSpec {
   readonly shmem?: boolean;
   /** Seed of the file's initial contents (default: drawn from the kernel's generator). */
   readonly seed?: number;
+  /** A file on its own hugetlbfs mount with these options (pagesize=, size=, min_size=). */
+  readonly hugetlbfs?: { readonly pagesize?: number | string; readonly size?: number | string; readonly min_size?: number | string };
 }
 
 /** One step: its name, its argument as written (sizes and addresses unresolved), and where it is. */
@@ -78,7 +80,7 @@ export interface ExpectResult {
   /** Index of the expect step (or of the step with expectError). */
   readonly step: number;
   readonly line: number;
-  /** counter, mapped, folios, data, smaps, pagemap, pin, invariants, expectError or expectOk. */
+  /** counter, mapped, folios, entries, data, smaps, pagemap, pin, invariants, expectError or expectOk. */
   readonly kind: string;
   /** The clause as written, in YAML flow style. */
   readonly clause: string;

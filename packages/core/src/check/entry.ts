@@ -1,4 +1,4 @@
-import { PMD, PTE, PUD, SoftleafType, softleafIsDevicePrivate, softleafIsMigration, softleafPfn, softleafTypeOf, type EntryReg, type Level } from "@hugemm/arch";
+import { PMD, PTE, PUD, SoftleafType, entryRegs, softleafIsDevicePrivate, softleafIsMigration, softleafPfn, softleafTypeOf, type EntryReg, type HugeSize, type Level } from "@hugemm/arch";
 import type { Kernel } from "../kernel/kernel";
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS } from "../mm/counters";
 import type { Mm } from "../mm/mm";
@@ -118,6 +118,46 @@ export function visitEntry(k: Kernel, mm: Mm, R: EntryReg, level: Level, tablePa
     if (vma !== undefined && !rmapReaches(k, head, level === PTE ? pfn : head, vma, addr)) v("rmap", `a device-private entry at 0x${addr.toString(16)} names page ${pfn} of folio ${head}, which its rmap does not reach there`, { mm: mm.id, addr, pfn });
     if (f.order(head) > 0) seen.perMm(head);
     seen.rss(counterOf(k, head), pages);
+  }
+}
+
+/** The VMA mapping `addr` and its kind's logical entry size, when its kind maps with logical entries (hugetlb). */
+export function logicalEntrySize(mm: Mm, addr: number): { vma: Vma; size: HugeSize } | undefined {
+  const vma = mm.vmas.lookup(addr);
+  const size = vma?.kind?.entrySize?.(vma);
+  return vma === undefined || size === undefined ? undefined : { vma, size };
+}
+
+const RL = entryRegs(1);
+
+/**
+ * One logical entry of a kind's VMA (a hugetlb page: one slot, a cont run,
+ * an 8xx 8M pair), the `index`th slot of `table`, read at its first slot
+ * with the arch's huge_ptep_get: it maps a whole folio once, through the
+ * folio-level mapcount, outside rss.
+ */
+export function visitLogicalEntry(k: Kernel, mm: Mm, vma: Vma, es: HugeSize, table: Uint32Array, index: number, addr: number, seen: EntrySeen, v: Report): void {
+  if (index % es.ncontig !== 0) return;
+  const b = k.backend;
+  const f = k.folios;
+  b.getHugeEntry(k.tables, table, index, addr, RL, 0, es);
+  // The value huge_ptep_get gives is in the format of the slots it was read from.
+  const level = es.viaPteTables ? PTE : es.level;
+  if (b.none(RL, 0, level) || !b.present(RL, 0, level)) return;
+  const pfn = b.pfn(RL, 0, level);
+  seen.uses(pfn);
+  const pages = 2 ** (es.shift - k.pageShift);
+  if (!f.isAllocated(pfn)) {
+    v("mapping", `0x${addr.toString(16)} maps free page ${pfn}`, { mm: mm.id, addr, pfn });
+    return;
+  }
+  const head = f.head(pfn);
+  if (head !== pfn || f.nrPages(head) !== pages) v("mapping", `a ${pages}-page logical entry at 0x${addr.toString(16)} maps pfn ${pfn}, not a whole folio of ${pages} pages`, { mm: mm.id, addr, pfn });
+  seen.entire(head);
+  if (!rmapReaches(k, head, head, vma, addr)) v("rmap", `0x${addr.toString(16)} maps folio ${head}, which its rmap (anon_vma or i_mmap, and index) does not reach there`, { mm: mm.id, addr, pfn });
+  seen.perMm(head);
+  if (f.test(head, PG_anon) && b.write(RL, 0, level) && !f.pageTest(head, PG_anon_exclusive)) {
+    v("anon-exclusive", `0x${addr.toString(16)} maps folio ${head} writable but it is not PageAnonExclusive`, { mm: mm.id, addr, pfn });
   }
 }
 

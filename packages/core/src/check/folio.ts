@@ -64,6 +64,37 @@ export function checkFolio(k: Kernel, head: number, seen: FolioSeen, onLru: bool
 }
 
 /**
+ * A folio a feature owns (a hugetlb folio): mapped only whole, by logical
+ * entries; never on the LRU, in the swap cache or on the deferred split
+ * queue. Its references are its mappings, GUP's, a migration's and its page
+ * cache's.
+ */
+export function checkOwnedFolio(k: Kernel, head: number, seen: FolioSeen, queued: boolean, v: Report): void {
+  const f = k.folios;
+  const nr = f.nrPages(head);
+  const id = f.lid(head);
+  if (id === 0) {
+    v("owned", `feature-owned folio ${head} is not a large folio`, { pfn: head });
+    return;
+  }
+  const L = f.large;
+  const entire = seen.entireMaps(head);
+  if (L.entireMapcount[id - 1] !== entire) v("mapcount", `folio ${head} entire mapcount ${L.entireMapcount[id - 1]} but ${entire} logical entries map it`, { pfn: head, expected: entire, found: L.entireMapcount[id - 1] });
+  if (L.largeMapcount[id - 1] !== entire) v("mapcount", `folio ${head} large mapcount ${L.largeMapcount[id - 1]} but ${entire} logical entries map it`, { pfn: head, expected: entire, found: L.largeMapcount[id - 1] });
+  if (L.nrPagesMapped[id - 1] !== 0) v("mapcount", `folio ${head} is mapped whole only, but ${L.nrPagesMapped[id - 1]} of its pages count PTE mappings`, { pfn: head });
+  const flags = f.flags(head);
+  if (flags & (PG_lru | PG_swapcache)) v("owned", `feature-owned folio ${head} is on the LRU or in the swap cache`, { pfn: head });
+  if (queued) v("deferred-split", `feature-owned folio ${head} is on the deferred split queue`, { pfn: head });
+  const migrating = k.migrating.has(head);
+  let expected = entire + (k.heldRefs.get(head) ?? 0) + (migrating ? 1 : 0);
+  const as = flags & PG_anon ? undefined : k.files.get(f.mapping(head));
+  if (as !== undefined && as.pages.get(f.index(head)) === head) expected += nr;
+  if (f.refcount(head) !== expected) v("refcount", `folio ${head} has refcount ${f.refcount(head)}, expected ${expected} (${entire} mappings${as ? ", page cache" : ""})`, { pfn: head, expected, found: f.refcount(head) });
+  if (entire > 0) checkPerMm(k, head, seen.perMm(head), v);
+  if (flags & PG_anon && f.pageTest(head, PG_anon_exclusive) && entire > 1) v("anon-exclusive", `folio ${head} is PageAnonExclusive but mapped ${entire} times`, { pfn: head });
+}
+
+/**
  * CONFIG_MM_ID: a folio mapped by more than one process is maybe-mapped-
  * shared (false positives are allowed: an mm that mapped it while both
  * slots were taken stays untracked); each tracked mm's slot counts exactly

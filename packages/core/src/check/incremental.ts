@@ -152,8 +152,9 @@ export class IncrementalChecker {
     forgetRmapMemo();
     for (const mm of k.mms.values()) this.walk(mm, mm.rootPa, 0, 0, reached, new Set(), new Set(), ignore, new Delta());
     const share = new Float64Array(SHARE_WORDS);
+    const owned = k.features.owned(k);
     for (const head of k.folios.heads()) {
-      const s = folioShare(k, head, share).slice();
+      const s = folioShare(k, head, share, owned).slice();
       this.shares.set(head, s);
       this.totals.add(s, 1);
     }
@@ -303,6 +304,7 @@ export class IncrementalChecker {
     };
     this.badHeads = new Set();
     const share = new Float64Array(SHARE_WORDS);
+    const owned = k.features.owned(k);
     for (const head of dirtyHeads) {
       const old = this.shares.get(head);
       if (old !== undefined) this.totals.add(old, -1);
@@ -311,9 +313,9 @@ export class IncrementalChecker {
         continue;
       }
       const before = out.length;
-      checkHead(k, head, seen, onLru.has(head), queued.has(head), v);
+      checkHead(k, head, seen, onLru.has(head), queued.has(head), v, owned);
       if (out.length > before) this.badHeads.add(head);
-      const s = folioShare(k, head, share);
+      const s = folioShare(k, head, share, owned);
       if (old !== undefined) old.set(s);
       this.shares.set(head, old ?? s.slice());
       this.totals.add(s, 1);

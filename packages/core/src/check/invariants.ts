@@ -5,8 +5,8 @@ import { NR_MM_COUNTERS } from "../mm/counters";
 import type { Mm } from "../mm/mm";
 import { PG_lru } from "../phys/page-flags";
 import { MMF_HUGE_ZERO_FOLIO } from "../mm/mm";
-import { forgetRmapMemo, visitEntry, type EntrySeen, type Report } from "./entry";
-import { checkFolio, type FolioSeen } from "./folio";
+import { forgetRmapMemo, logicalEntrySize, visitEntry, visitLogicalEntry, type EntrySeen, type Report } from "./entry";
+import { checkFolio, checkOwnedFolio, type FolioSeen } from "./folio";
 import { IncrementalChecker } from "./incremental";
 import { FolioTotals, SHARE_WORDS, checkSwapSlot, compareTotals, folioShare, shmemSwapRefs } from "./totals";
 
@@ -67,7 +67,8 @@ export function checkInvariants(k: Kernel, op: string): Violation[] {
   checkSwap(k, seen, v);
   const totals = new FolioTotals(k.phys.nodes.length);
   const share = new Float64Array(SHARE_WORDS);
-  for (const head of k.folios.heads()) totals.add(folioShare(k, head, share), 1);
+  const owned = k.features.owned(k);
+  for (const head of k.folios.heads()) totals.add(folioShare(k, head, share, owned), 1);
   compareTotals(k, totals, v);
   k.features.check(k, op, out);
   return out;
@@ -79,6 +80,9 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
   const g = k.geometry;
   const rss = new Float64Array(NR_MM_COUNTERS);
   let tables = 0;
+  // VMAs whose kind maps with logical entries (hugetlb): their slots are read as one entry each.
+  let logical = false;
+  for (const vma of mm.vmas.all()) if (vma.kind?.entrySize !== undefined) logical = true;
   const sink: EntrySeen = {
     pte: (pfn) => seen.pteMaps.add(pfn),
     entire: (head) => void seen.entireMaps.set(head, (seen.entireMaps.get(head) ?? 0) + 1),
@@ -96,15 +100,20 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
     hugeZero: () => void seen.hugeZeroMms.add(mm.id),
     uses: () => {},
   };
-  const visit = (ti: number, pa: number, base: number): void => {
+  /** Count a table as reached; false if it was reached before. */
+  const reach = (pa: number): boolean => {
     if (seen.tables.has(pa)) {
       v("pgtable", `table 0x${pa.toString(16)} is reached twice`, { mm: mm.id });
-      return;
+      return false;
     }
     seen.tables.add(pa);
     tables++;
     const info = k.tables.info.get(pa);
     if (info === undefined || info.mm !== mm.id) v("pgtable", `table 0x${pa.toString(16)} reached from mm ${mm.id} belongs to ${info?.mm}`, { mm: mm.id });
+    return true;
+  };
+  const visit = (ti: number, pa: number, base: number): void => {
+    if (!reach(pa)) return;
     const t = g.tables[ti]!;
     const table = k.tables.get(pa);
     const size = 2 ** t.shift;
@@ -112,8 +121,19 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
       b.readEntry(table, i, t.level, R, 0);
       if (b.none(R, 0, t.level)) continue;
       const addr = base + i * size;
+      const es = logical ? logicalEntrySize(mm, addr) : undefined;
       if (t.level !== PTE && b.table(R, 0, t.level)) {
+        if (es !== undefined && es.size.viaPteTables && es.size.level === t.level) {
+          // The tables under an 8xx 8M entry hold its copies: they are part of the one logical entry.
+          reach(b.tablePa(R, 0, t.level));
+          visitLogicalEntry(k, mm, es.vma, es.size, table, i, addr, sink, v);
+          continue;
+        }
         visit(ti + 1, b.tablePa(R, 0, t.level), addr);
+        continue;
+      }
+      if (es !== undefined && es.size.level === t.level) {
+        visitLogicalEntry(k, mm, es.vma, es.size, table, i, addr, sink, v);
         continue;
       }
       visitEntry(k, mm, R, t.level, pa, i, addr, sink, v);
@@ -190,7 +210,8 @@ function checkFolios(k: Kernel, seen: Seen, v: Report): void {
     entireMaps: (head) => seen.entireMaps.get(head) ?? 0,
     perMm: (head) => seen.perMm.get(head),
   };
-  for (const head of k.folios.heads()) checkHead(k, head, folioSeen, onLru.has(head), queued.delete(head), v);
+  const owned = k.features.owned(k);
+  for (const head of k.folios.heads()) checkHead(k, head, folioSeen, onLru.has(head), queued.delete(head), v, owned);
   for (const head of queued) v("deferred-split", `the deferred split queue holds ${head}, which is no folio`, { pfn: head });
 }
 
@@ -223,8 +244,12 @@ export function checkHugeZeroRefcount(k: Kernel, v: Report): void {
   if (hz.refcount !== 1 + mms) v("zero-page", `huge_zero_refcount is ${hz.refcount}, expected 1 + ${mms} mms`, { expected: 1 + mms, found: hz.refcount });
 }
 
-/** The invariants of the folio at `head`: the huge zero folio's refcount, or every folio invariant. */
-export function checkHead(k: Kernel, head: number, seen: FolioSeen, onLru: boolean, queued: boolean, v: Report): void {
+/** The invariants of the folio at `head`: the huge zero folio's refcount, a feature-owned folio's, or every folio invariant. */
+export function checkHead(k: Kernel, head: number, seen: FolioSeen, onLru: boolean, queued: boolean, v: Report, owned: ReadonlySet<number>): void {
+  if (owned.has(head)) {
+    checkOwnedFolio(k, head, seen, queued, v);
+    return;
+  }
   if (k.hugeZero.is(head)) {
     const f = k.folios;
     const want = 1 + (k.heldRefs.get(head) ?? 0);
@@ -260,17 +285,26 @@ export function installChecker(k: Kernel): void {
   const inc = new IncrementalChecker(k);
   inc.attach();
   let since = 0;
+  // The incremental checker does not read logical entries (hugetlb): while a VMA maps with them every
+  // check is full, and its sums are rebuilt at the first full check after the last such VMA goes.
+  let stale = false;
   k.fullCheck = (op) => {
     const vs = full(op);
-    inc.resync();
+    stale = hasLogicalVmas(k);
+    if (!stale) inc.resync();
     since = 0;
     if (vs.length > 0) throw new InvariantViolation(vs);
   };
   k.afterOp = (op) => {
-    if (!inc.isSynced || ++since >= k.config.checkFullEvery) return k.fullCheck(op);
+    if (!inc.isSynced || stale || ++since >= k.config.checkFullEvery || hasLogicalVmas(k)) return k.fullCheck(op);
     const vs = inc.check(op);
     if (vs.length > 0) throw new InvariantViolation(vs);
   };
+}
+
+function hasLogicalVmas(k: Kernel): boolean {
+  for (const mm of k.mms.values()) for (const vma of mm.vmas.all()) if (vma.kind?.entrySize !== undefined) return true;
+  return false;
 }
 
 /** Counts per pfn, in blocks of 4096 allocated on first use and kept for the next check. */

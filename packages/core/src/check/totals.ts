@@ -63,9 +63,17 @@ export class FolioTotals {
 }
 
 /** The share of the folio at `head` in the totals, written into `out` (SHARE_WORDS long). */
-export function folioShare(k: Kernel, head: number, out: Float64Array): Float64Array {
+export function folioShare(k: Kernel, head: number, out: Float64Array, owned: ReadonlySet<number>): Float64Array {
   const f = k.folios;
   const nr = f.nrPages(head);
+  if (owned.has(head)) {
+    // A feature-owned folio (hugetlb) counts in page conservation only: the feature checks its own counters.
+    out.fill(0);
+    out[S_NID] = k.phys.nidOf(head);
+    out[S_NR] = nr;
+    out[S_LRU] = -1;
+    return out;
+  }
   const id = f.lid(head);
   const order = f.order(head);
   const mappedPages = id === 0 ? (f.pageMapcount(head) > 0 ? 1 : 0) : f.large.entireMapcount[id - 1]! > 0 ? nr : f.large.nrPagesMapped[id - 1]!;

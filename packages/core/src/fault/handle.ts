@@ -45,6 +45,9 @@ export function handleMmFault(k: Kernel, mm: Mm, vma: Vma, addr: number, flags: 
   k.events[EV.pgfault]!++;
   k.locks.acquire(vma.lock, true);
   try {
+    // A kind with its own fault (hugetlb_fault) handles the whole fault.
+    const kindFault = vma.kind?.fault;
+    if (kindFault !== undefined) return kindFault(k, mm, vma, addr, flags);
     const slot = mm.slot;
     // A PTE table already covers the address: nothing above it is huge, and no huge entry can be made.
     let st = mm.walker.find(addr, PTE, false, slot);

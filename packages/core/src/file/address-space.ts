@@ -1,3 +1,4 @@
+import type { FileMmapOps } from "../mm/file-mmap";
 import type { Vma } from "../mm/vma";
 import { Lock } from "../util/locks";
 
@@ -19,6 +20,8 @@ export class AddressSpace {
   readonly iMmapLock: Lock;
   /** Cached pages (nrpages). */
   nrpages = 0;
+  /** The file system's mmap operations (hugetlbfs), or null for the core's. */
+  mmapOps: FileMmapOps | null = null;
 
   constructor(
     readonly id: number,

@@ -34,6 +34,13 @@ export interface KernelFeature {
    * once the VMA has its anon_vma (do_huge_pmd_anonymous_page).
    */
   onVmaChanged?(k: Kernel, mm: Mm, vma: Vma): void;
+  /**
+   * Head pfns of the folios the feature keeps off the LRU and out of the
+   * node's mapped counters (hugetlb pool folios). The core's checker still
+   * checks their mapcounts, refcounts and rmap, and leaves the rest to the
+   * feature's own `check`.
+   */
+  ownedFolios?(k: Kernel): Iterable<number>;
 }
 
 /** The features of one kernel, in installation order. */
@@ -62,6 +69,13 @@ export class Features {
       const name = f.name;
       f.check(k, op, (check, message, extra = {}) => out.push({ op, check: `${name}:${check}`, message, ...extra }));
     }
+  }
+
+  /** The folios every feature owns (see KernelFeature.ownedFolios). */
+  owned(k: Kernel): Set<number> {
+    const out = new Set<number>();
+    for (const f of this.list) if (f.ownedFolios !== undefined) for (const h of f.ownedFolios(k)) out.add(h);
+    return out;
   }
 
   forked(k: Kernel, parent: Mm, child: Mm): void {

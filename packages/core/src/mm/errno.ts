@@ -15,6 +15,7 @@ export const ERRNO = {
   ENODEV: 19,
   EINVAL: 22,
   ETXTBSY: 26,
+  ENOSPC: 28,
   EOVERFLOW: 75,
   EOPNOTSUPP: 95,
   EHWPOISON: 133,

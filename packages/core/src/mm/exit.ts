@@ -22,6 +22,8 @@ export function exitMmap(k: Kernel, mm: Mm, hugeZap: HugeZap, unlinkFile: (vma: 
       k.anonVmas.unlink(v);
       unlinkFile(v);
       mm.vmas.remove(v);
+      // remove_vma: vm_ops->close, as munmap's removeVma does (a private hugetlb mapping returns its unused reservations).
+      v.kind?.close?.(v);
     }
   } finally {
     k.locks.release(mm.mmapLock);

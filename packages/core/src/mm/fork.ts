@@ -66,6 +66,7 @@ export function dupMmap(k: Kernel, parent: Mm, hugeCopy: HugeCopy, exitChild: (m
     for (const src of parent.vmas.all()) {
       if (src.flags & VM_DONTCOPY) continue;
       const dst = dupVma(src, child);
+      dst.kind?.open?.(dst, src, true);
       if ((dst.flags & VM_WIPEONFORK) === 0) k.anonVmas.fork(dst, src);
       if (dst.file !== null) dst.file.iMmap.add(dst);
       child.vmas.insert(dst);
@@ -93,6 +94,8 @@ function vmaNeedsCopy(src: Vma): boolean {
 /** copy_page_range for one VMA. */
 function copyPageRange(k: Kernel, dst: Mm, src: Mm, dstVma: Vma, srcVma: Vma, hugeCopy: HugeCopy): boolean {
   if (!vmaNeedsCopy(srcVma)) return true;
+  const kindCopy = srcVma.kind?.copy;
+  if (kindCopy !== undefined) return kindCopy(k, dst, src, dstVma, srcVma);
   const pteTable = k.geometry.tables[k.geometry.tables.length - 1]!;
   const span = 2 ** pteTable.shift * pteTable.entries;
   const srcSlot = new Slot();

@@ -1,9 +1,9 @@
 import type { AddressSpace } from "../file/address-space";
 import type { Kernel } from "../kernel/kernel";
-import { ModelInputError } from "../util/errors";
 import { hex, sysErr, type SysErr } from "./errno";
 import type { Vma } from "./vma";
-import { VM_HUGETLB, VM_LOCKED, VM_MAYWRITE, VM_SHARED } from "./vm-flags";
+import { VM_LOCKED, VM_MAYWRITE, VM_SHARED } from "./vm-flags";
+import { FALLOC_FL_PUNCH_HOLE_KEEP_SIZE } from "./file-mmap";
 import { zapPageRange } from "./zap";
 
 /**
@@ -19,7 +19,12 @@ export function madviseRemove(k: Kernel, vma: Vma, start: number, end: number): 
   const as = vma.file;
   if (as === null) return sysErr("EINVAL", `MADV_REMOVE on ${range}, which maps no file`);
   if ((vma.flags & (VM_SHARED | VM_MAYWRITE)) !== (VM_SHARED | VM_MAYWRITE)) return sysErr("EACCES", `MADV_REMOVE on ${range}, which is not a shared writable mapping`);
-  if (vma.flags & VM_HUGETLB) throw new ModelInputError("madvise advice", "MADV_REMOVE on hugetlbfs", "MADV_REMOVE on shmem: hugetlbfs hole punching is not modelled");
+  // A file system with its own fallocate (hugetlbfs) punches the hole itself.
+  const fallocate = as.mmapOps?.fallocate;
+  if (fallocate !== undefined) {
+    const r = fallocate(k, as, FALLOC_FL_PUNCH_HOLE_KEEP_SIZE, start - vma.start + vma.pgoff * k.pageSize, end - start);
+    return r.ok ? null : r;
+  }
   if (!as.shmem) return sysErr("EOPNOTSUPP", `MADV_REMOVE on ${range}: the model's regular files have no hole punching (only shmem is modelled)`);
   const ps = k.pageSize;
   shmemPunchHole(k, as, vma.pageIndex(start, ps), vma.pageIndex(end, ps));

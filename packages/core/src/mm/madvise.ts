@@ -21,6 +21,7 @@ import {
   VM_HUGETLB,
   VM_IO,
   VM_LOCKED,
+  VM_MAYWRITE,
   VM_NOHUGEPAGE,
   VM_PFNMAP,
   VM_RAND_READ,
@@ -221,9 +222,12 @@ function madviseVmaBehavior(k: Kernel, mm: Mm, prev: Vma | undefined, vma: Vma, 
     case MADV.FREE:
     case MADV.DONTNEED:
     case MADV.DONTNEED_LOCKED: {
-      if (vma.flags & VM_HUGETLB) {
-        if (advice === MADV.FREE) return sysErr("EINVAL", `${name} on hugetlb mapping ${range}`);
-        throw new ModelBug(`${name} on hugetlb mapping ${range} needs the hugetlb layer`);
+      if (vma.flags & VM_HUGETLB && advice === MADV.FREE) return sysErr("EINVAL", `${name} on hugetlb mapping ${range}`);
+      // madvise_dontneed_free_valid_vma: a VMA mapped in larger units takes whole units from an aligned start.
+      const unit = vma.kind?.pagesize?.(vma) ?? k.pageSize;
+      if (unit > k.pageSize) {
+        if (start % unit !== 0) return sysErr("EINVAL", `${name} at ${hex(start)}, not aligned to the ${unit}-byte pages of ${range}`);
+        end -= end % unit;
       }
       const forbidden = VM_PFNMAP | (advice === MADV.DONTNEED_LOCKED ? 0 : VM_LOCKED);
       if (vma.flags & forbidden) return sysErr("EINVAL", `${name} on ${range}, which is ${vma.flags & VM_PFNMAP ? "PFN-mapped" : "locked"}`);

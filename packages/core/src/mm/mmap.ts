@@ -1,4 +1,5 @@
 import { gupTouchRange } from "./populate-touch";
+import { mapHugetlbSetupOf } from "./file-mmap";
 import type { AddressSpace } from "../file/address-space";
 import type { Kernel } from "../kernel/kernel";
 import { ModelInputError } from "../util/errors";
@@ -128,7 +129,7 @@ export function mmapRegion(k: Kernel, mm: Mm, file: AddressSpace | null, addr: n
     if ("ok" in r) return r;
     g = r;
   }
-  if (accountableMapping(flags)) {
+  if (accountableMapping(flags) && file?.mmapOps?.ownAccounting !== true) {
     let accounted = 0;
     for (const v of g?.vmas ?? []) if (v.flags & VM_ACCOUNT) accounted += v.size / ps;
     const charged = len / ps - accounted;
@@ -158,6 +159,13 @@ export function mmapRegion(k: Kernel, mm: Mm, file: AddressSpace | null, addr: n
     }
     mm.vmas.insert(vma);
     vmaLinkFile(k, vma);
+    const err = file?.mmapOps?.mmap(k, mm, vma) ?? null;
+    if (err !== null) {
+      // The file system refused the mapping: it goes away again (the range stays unmapped).
+      mm.vmas.remove(vma);
+      k.unlinkFileVma(vma);
+      return err;
+    }
   }
   // New or expanded VMAs always start soft-dirty.
   if (k.config.memSoftDirty) vma.flags |= VM_SOFTDIRTY;
@@ -171,22 +179,36 @@ export function mmapRegion(k: Kernel, mm: Mm, file: AddressSpace | null, addr: n
  */
 export function doMmap(k: Kernel, mm: Mm, a: MmapArgs): SysResult<MmapDone> {
   const ps = k.pageSize;
-  const file = a.file ?? null;
+  let file = a.file ?? null;
   let flags = a.flags;
+  let lenIn = a.len;
   let addr = a.addr ?? 0;
   const off = a.offset ?? 0;
   const prot = a.prot;
-  if (flags & (MAP_LOCKED | MAP_HUGETLB)) throw new ModelInputError("mmap flags", hex(flags), "flags without MAP_LOCKED and MAP_HUGETLB, which the model does not provide yet");
+  if (flags & MAP_LOCKED) throw new ModelInputError("mmap flags", hex(flags), "flags without MAP_LOCKED, which the model does not provide yet");
+  // ksys_mmap_pgoff: a file mapped in larger units gets its length rounded to them; MAP_HUGETLB needs such a file or makes one.
+  if (file !== null) {
+    if (file.mmapOps !== null) lenIn = Math.ceil(lenIn / file.mmapOps.unit(file)) * file.mmapOps.unit(file);
+    else if (flags & MAP_HUGETLB) return sysErr("EINVAL", `MAP_HUGETLB with ${file.name}, which is not a hugetlbfs file`);
+  } else if (flags & MAP_HUGETLB && flags & MAP_ANONYMOUS) {
+    const setup = mapHugetlbSetupOf(k);
+    if (setup === undefined) throw new ModelInputError("mmap flags", hex(flags), "MAP_HUGETLB on a kernel with the hugetlb feature installed");
+    const s = setup(k, lenIn, flags);
+    if (!s.ok) return s;
+    file = s.value.file;
+    lenIn = s.value.len;
+    flags &= ~MAP_ANONYMOUS;
+  }
   if ((flags & MAP_TYPE) === MAP_DROPPABLE) throw new ModelInputError("mmap flags", hex(flags), "a mapping type other than MAP_DROPPABLE, which the model does not provide");
   if (file !== null && flags & MAP_ANONYMOUS) throw new ModelInputError("mmap file", file.name, "no file with MAP_ANONYMOUS");
   // The arch's sys_mmap takes a byte offset and wants it page-aligned.
   if (off % ps !== 0) return sysErr("EINVAL", `offset ${hex(off)} is not aligned to the page size (${ps} bytes)`);
   let pgoff = off / ps;
   if ((flags & MAP_ANONYMOUS) === 0 && file === null) return sysErr("EBADF", "a mapping without MAP_ANONYMOUS needs a file");
-  if (a.len === 0) return sysErr("EINVAL", "len is 0: the mapping is empty");
+  if (lenIn === 0) return sysErr("EINVAL", "len is 0: the mapping is empty");
   if (flags & MAP_FIXED_NOREPLACE) flags |= MAP_FIXED;
   if ((flags & MAP_FIXED) === 0) addr = roundHintToMin(k, addr);
-  const len = pageAlign(k, a.len);
+  const len = pageAlign(k, lenIn);
   if (len >= ulongLimit(k)) return sysErr("ENOMEM", `len ${hex(a.len)} overflows when rounded up to the page size`);
   if (pgoff + len / ps >= ulongLimit(k)) return sysErr("EOVERFLOW", `offset ${hex(off)} + len ${hex(len)} overflows the page offset`);
   if (mm.vmas.count > MAX_MAP_COUNT) return sysErr("ENOMEM", `the process already has more than vm.max_map_count (${MAX_MAP_COUNT}) mappings`);

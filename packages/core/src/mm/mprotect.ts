@@ -169,6 +169,8 @@ function changePteRange(k: Kernel, vma: Vma, table: Uint32Array, tablePa: number
  * huge-page layer. Returns the number of entries changed.
  */
 export function changeProtection(k: Kernel, mm: Mm, vma: Vma, start: number, end: number, tryWritable: boolean): number {
+  const kindChange = vma.kind?.changeProtection;
+  if (kindChange !== undefined) return kindChange(k, mm, vma, start, end);
   const w = mm.walker;
   const newprot = vmaPageProt(vma);
   const pteTable = k.geometry.tables[k.geometry.tables.length - 1]!;

@@ -164,6 +164,8 @@ function movePtes(k: Kernel, mm: Mm, pmc: MoveControl, extent: number): void {
  */
 export function movePageTables(k: Kernel, mm: Mm, oldVma: Vma, newVma: Vma, oldAddr: number, newAddr: number, len: number): number {
   if (len === 0) return 0;
+  const kindMove = oldVma.kind?.movePageTables;
+  if (kindMove !== undefined) return kindMove(k, mm, oldVma, newVma, oldAddr, newAddr, len);
   const b = k.backend;
   const w = mm.walker;
   const pmc: MoveControl = { oldVma, newVma, oldAddr, newAddr, oldEnd: oldAddr + len, lenIn: len };
@@ -270,6 +272,7 @@ function copyVma(k: Kernel, mm: Mm, vma: Vma, addr: number, len: number, pgoffIn
   nv.end = addr + len;
   nv.pgoff = pgoff;
   k.anonVmas.clone(nv, vma);
+  nv.kind?.open?.(nv, vma, false);
   mm.vmas.insert(nv);
   vmaLinkFile(k, nv);
   return { newVma: nv, vma };
@@ -300,6 +303,13 @@ function impliesNewAddr(vrm: Remap): boolean {
 function checkPrepVma(k: Kernel, vrm: Remap): SysErr | null {
   const vma = vrm.vma;
   if (vma === undefined) return sysErr("EFAULT", `old_address ${hex(vrm.addr)} is not mapped`);
+  const kindAlign = vma.kind?.mremapAlign;
+  if (kindAlign !== undefined) {
+    const a = kindAlign(vma, vrm.addr, vrm.oldLen, vrm.newLen, vrm.newAddr);
+    if (a === null) return sysErr("EINVAL", `mremap of [${hex(vma.start)}, ${hex(vma.end)}) needs addresses aligned to its ${vma.kind?.pagesize?.(vma) ?? k.pageSize}-byte pages and cannot grow it`);
+    vrm.oldLen = a.oldLen;
+    vrm.newLen = a.newLen;
+  }
   vrm.delta = Math.abs(vrm.oldLen - vrm.newLen);
   vrm.type = vrm.delta === 0 ? NO_RESIZE : vrm.oldLen > vrm.newLen ? SHRINK : EXPAND;
   if (!impliesNewAddr(vrm)) vrm.newAddr = vrm.addr;
@@ -363,6 +373,7 @@ function moveVma(k: Kernel, mm: Mm, vrm: Remap): SysResult<number> {
     unmapAddr = vrm.newAddr;
     unmapLen = vrm.newLen;
   }
+  if (err === null) vma.kind?.moved?.(k, vma, newVma);
   if (err === null && vrm.flags & MREMAP_DONTUNMAP) {
     // The source stays mapped but empty: no longer locked, and rid of its anon_vmas if it moved whole.
     vma.flags &= ~(VM_LOCKED | VM_LOCKONFAULT);

@@ -186,6 +186,12 @@ export function getUnmappedArea(k: Kernel, mm: Mm, file: AddressSpace | null, ad
   if (len > taskSize) return sysErr("ENOMEM", `len ${hex(len)} exceeds TASK_SIZE ${hex(taskSize)}`);
   const off = file === null ? 0 : pgoff * k.pageSize;
   let r: SysResult<number>;
+  const own = file?.mmapOps?.getUnmappedArea;
+  if (file !== null && own !== undefined) {
+    r = own(k, mm, file, addr, len, pgoff, flags);
+    if (!r.ok) return r;
+    return checkArea(k, mm, r.value, len);
+  }
   const align = file === null && (flags & MAP_SHARED) === 0 && addr === 0 ? alignForOf(k)(len, flags) : 0;
   if (align > 0) {
     const a = thpGetUnmappedArea(k, mm, addr, len, off, flags, align);
@@ -194,7 +200,12 @@ export function getUnmappedArea(k: Kernel, mm: Mm, file: AddressSpace | null, ad
     r = mmGetUnmappedArea(k, mm, addr, len, flags);
   }
   if (!r.ok) return r;
-  const a = r.value;
+  return checkArea(k, mm, r.value, len);
+}
+
+/** The checks __get_unmapped_area makes of any file system's answer. */
+function checkArea(k: Kernel, mm: Mm, a: number, len: number): SysResult<number> {
+  const taskSize = mm.taskSize;
   if (a > taskSize - len) return sysErr("ENOMEM", `addr ${hex(a)} + len ${hex(len)} ends above TASK_SIZE ${hex(taskSize)}`);
   if (a % k.pageSize !== 0) return sysErr("EINVAL", `addr ${hex(a)} is not aligned to the page size (${k.pageSize} bytes)`);
   if (a < MMAP_MIN_ADDR) return sysErr("EPERM", `addr ${hex(a)} is below mmap_min_addr (${hex(MMAP_MIN_ADDR)})`);

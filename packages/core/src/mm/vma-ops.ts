@@ -217,6 +217,7 @@ export function splitVmaUnchecked(k: Kernel, mm: Mm, vma: Vma, addr: number, new
     nv.pgoff += (addr - vma.start) / ps;
   }
   k.anonVmas.clone(nv, vma);
+  nv.kind?.open?.(nv, vma, false);
   const unlock = lockRmap(k, vma);
   try {
     nv.file?.iMmap.add(nv);

@@ -38,6 +38,12 @@ export function mmCounter(k: Kernel, head: number): number {
  * the TLB flush. Page tables stay (free_pgtables frees them on munmap).
  */
 export function zapPageRange(k: Kernel, mm: Mm, vma: Vma, start: number, end: number, hugeZap: HugeZap, details: ZapDetails = {}): void {
+  const kindZap = vma.kind?.zap;
+  if (kindZap !== undefined) {
+    kindZap(k, mm, vma, start, end, details);
+    k.flushTlb(start, end, "munmap");
+    return;
+  }
   const w = mm.walker;
   const slot = mm.slot;
   const pteTable = k.geometry.tables[k.geometry.tables.length - 1]!;

@@ -246,6 +246,43 @@ export class Rmap {
     return true;
   }
 
+  // ---- folio-level mappings (one logical entry maps the whole folio) ---------
+
+  /**
+   * hugetlb_add_file_rmap / hugetlb_add_new_anon_rmap: one more mapping of
+   * the whole folio by one logical entry, whatever its physical slots. Only
+   * the entire and large mapcounts change: no per-page mapcounts, no node
+   * statistics (a kind mapping this way keeps its own counters).
+   */
+  addWhole(head: number, anon: boolean, exclusive: boolean, mm: number): void {
+    const id = this.f.lid(head);
+    if (id === 0) throw new ModelBug(`a whole-folio mapping of order-0 folio ${head}`);
+    const r = id - 1;
+    this.f.large.entireMapcount[r]!++;
+    if (this.f.large.largeMapcount[r] === 0) this.setLarge(r, 1, mm);
+    else this.addLarge(r, 1, mm);
+    if (anon && exclusive) this.f.pageSet(head, PG_anon_exclusive, true);
+  }
+
+  /** hugetlb_remove_rmap: one whole-folio mapping fewer. */
+  removeWhole(head: number, mm: number): void {
+    const id = this.f.lid(head);
+    const r = id - 1;
+    if (id === 0 || this.f.large.entireMapcount[r]! <= 0) throw new ModelBug(`removing a whole-folio mapping of folio ${head}, which has none`);
+    this.f.large.entireMapcount[r]!--;
+    this.subLarge(r, 1, mm);
+  }
+
+  /** hugetlb_try_dup_anon_rmap at fork: false when the folio's exclusive page may be pinned (the child needs a copy). */
+  tryDupWhole(head: number, mayBePinned: boolean, mm: number): boolean {
+    if (this.f.pageTest(head, PG_anon_exclusive)) {
+      if (mayBePinned) return false;
+      this.f.pageSet(head, PG_anon_exclusive, false);
+    }
+    this.addWhole(head, true, false, mm);
+    return true;
+  }
+
   private mthp(order: number, stat: number, d: number): void {
     this.mthpStats[order * MTHP_STRIDE + stat]! += d;
   }

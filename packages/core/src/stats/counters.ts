@@ -71,6 +71,8 @@ export const VM_EVENTS = [
   "unevictable_pgs_culled",
   "unevictable_pgs_mlocked",
   "unevictable_pgs_munlocked",
+  "htlb_buddy_alloc_success",
+  "htlb_buddy_alloc_fail",
 ] as const;
 
 export const NODE_STATS = [

@@ -111,7 +111,7 @@ describe("/proc/vmstat", () => {
         "nr_vmscan_write nr_vmscan_immediate_reclaim nr_dirtied nr_written nr_throttled_written nr_kernel_misc_reclaimable nr_vmalloc nr_iommu_pages " +
         "pgdemote_kswapd pgdemote_direct pgdemote_khugepaged pgdemote_proactive pgsteal_khugepaged pgsteal_proactive pgscan_khugepaged pgscan_proactive pgrotate_anon pgrotate_file " +
         "nr_balloon_pages nr_kernel_file_pages nr_gpu_active nr_gpu_reclaim nr_memmap_pages nr_memmap_boot_pages pgskip_normal pgskip_movable pgscan_direct_throttle slabs_scanned kswapd_inodesteal kswapd_low_wmark_hit_quickly kswapd_high_wmark_hit_quickly pageoutrun drop_pagecache drop_slab oom_kill " +
-        "compact_daemon_migrate_scanned compact_daemon_free_scanned htlb_buddy_alloc_success htlb_buddy_alloc_fail cma_alloc_success cma_alloc_fail unevictable_pgs_scanned unevictable_pgs_rescued unevictable_pgs_cleared unevictable_pgs_stranded " +
+        "compact_daemon_migrate_scanned compact_daemon_free_scanned cma_alloc_success cma_alloc_fail unevictable_pgs_scanned unevictable_pgs_rescued unevictable_pgs_cleared unevictable_pgs_stranded " +
         "thp_file_fallback_charge swpin_zero swpout_zero ksm_swpin_copy zswpin zswpout zswpwb direct_map_level2_splits direct_map_level3_splits direct_map_level2_collapses direct_map_level3_collapses nrswpin nrswpout"
       ).split(" "),
     );

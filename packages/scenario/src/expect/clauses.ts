@@ -38,6 +38,8 @@ const census = z.record(
 
 const foliosClause = obj({ folios: obj({ pid, at: address, len: size, census }) });
 
+const entriesClause = obj({ entries: obj({ pid, at: address, len: size, census }) });
+
 const dataPattern = leaf<number | "zero" | "file">('a pattern seed (a whole number in [0, 2^32)), "zero", or "file"', (v) => v === "zero" || v === "file" || pattern.safeParse(v).success);
 
 const dataClause = obj({ data: obj({ pid, at: address, len: size, pattern: dataPattern, writtenAt: address.optional() }) });
@@ -49,6 +51,7 @@ export const CLAUSES = {
   counter: counterClause,
   mapped: mappedClause,
   folios: foliosClause,
+  entries: entriesClause,
   data: dataClause,
   invariants: invariantsClause,
   smaps: smapsClause,
@@ -59,6 +62,7 @@ export type ClauseKind = keyof typeof CLAUSES;
 export type CounterClause = z.output<typeof counterClause>;
 export type MappedClause = z.output<typeof mappedClause>["mapped"];
 export type FoliosClause = z.output<typeof foliosClause>["folios"];
+export type EntriesClause = z.output<typeof entriesClause>["entries"];
 export type DataClause = z.output<typeof dataClause>["data"];
 
 /** The kind of a clause: the one kind key it has, or undefined. */

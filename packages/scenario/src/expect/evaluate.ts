@@ -1,9 +1,9 @@
 import { levelName } from "@hugemm/arch";
-import { Slot, checkInvariants, formatSize, hex, mixTag, parseSize } from "@hugemm/core";
+import { Slot, checkInvariants, formatSize, hex, logicalCensus, mixTag, parseSize } from "@hugemm/core";
 import type { StepContext } from "../context";
 import { PROCESS_COUNTERS } from "../counter-sources";
 import { didYouMean } from "../suggest";
-import { COMPARISONS, type Comparison, type CounterClause, type DataClause, type FoliosClause, type MappedClause } from "./clauses";
+import { COMPARISONS, type Comparison, type CounterClause, type DataClause, type EntriesClause, type FoliosClause, type MappedClause } from "./clauses";
 import { plural } from "../steps/outcome";
 import { contentsAt, mappedLevel, mappingAt } from "./inspect";
 
@@ -98,6 +98,27 @@ export function evalFolios(ctx: StepContext, c: FoliosClause, path: readonly Pro
   const exp = formatCensus(want);
   const act = formatCensus(actual);
   return { pass, expected: exp, actual: act, message: `folios mapped in [${hex(start)}, ${hex(end)}) of pid ${c.pid}: ${act}${pass ? "" : `, expected ${exp}`}` };
+}
+
+/**
+ * The pagemap-like census of the core's generic walk: present logical
+ * entries by the bytes each maps — a PMD THP is one 2M entry, an arm64 64K
+ * hugetlb page one 64K entry (16 PTEs), an 8xx 8M page one 8M entry (two
+ * PMDs), whatever the slots behind them.
+ */
+export function evalEntries(ctx: StepContext, c: EntriesClause, path: readonly PropertyKey[]): Verdict {
+  const k = ctx.k;
+  const mm = ctx.mm(c.pid, [...path, "pid"].join("."));
+  const start = ctx.address(c.pid, c.at, [...path, "at"].join("."));
+  const end = start + ctx.size(c.len, [...path, "len"].join("."));
+  const actual = logicalCensus(k, mm, start, end);
+  const want = new Map<number, number>();
+  for (const [s, n] of Object.entries(c.census)) want.set(parseSize("entry size", s), n);
+  const sizes = new Set([...want.keys(), ...actual.keys()]);
+  const pass = [...sizes].every((s) => (want.get(s) ?? 0) === (actual.get(s) ?? 0));
+  const exp = formatCensus(want);
+  const act = formatCensus(actual);
+  return { pass, expected: exp, actual: act, message: `logical entries in [${hex(start)}, ${hex(end)}) of pid ${c.pid}: ${act}${pass ? "" : `, expected ${exp}`}` };
 }
 
 export function evalData(ctx: StepContext, c: DataClause, path: readonly PropertyKey[]): Verdict {

@@ -2,8 +2,8 @@ import { stringify } from "yaml";
 import { z } from "zod";
 import { expected, leaf } from "../fields";
 import type { StepDefinition } from "../registry";
-import { clauseKind, expectArg, expectScope, type CounterClause, type DataClause, type FoliosClause, type MappedClause } from "../expect/clauses";
-import { evalCounter, evalData, evalFolios, evalInvariants, evalMapped, type Verdict } from "../expect/evaluate";
+import { clauseKind, expectArg, expectScope, type CounterClause, type DataClause, type EntriesClause, type FoliosClause, type MappedClause } from "../expect/clauses";
+import { evalCounter, evalData, evalEntries, evalFolios, evalInvariants, evalMapped, type Verdict } from "../expect/evaluate";
 import { evalPagemap, evalPin, evalSmaps, type PagemapClause, type PinClause, type SmapsClause } from "../expect/views";
 import { done } from "./outcome";
 
@@ -66,6 +66,7 @@ export const expect: StepDefinition<unknown[]> = {
       if (kind === "counter") v = evalCounter(ctx, c as CounterClause, (now ??= ctx.counters()), [i]);
       else if (kind === "mapped") v = evalMapped(ctx, (c as { mapped: MappedClause }).mapped, path);
       else if (kind === "folios") v = evalFolios(ctx, (c as { folios: FoliosClause }).folios, path);
+      else if (kind === "entries") v = evalEntries(ctx, (c as { entries: EntriesClause }).entries, path);
       else if (kind === "data") v = evalData(ctx, (c as { data: DataClause }).data, path);
       else if (kind === "smaps") v = evalSmaps(ctx, (c as { smaps: SmapsClause }).smaps, path);
       else if (kind === "pagemap") v = evalPagemap(ctx, (c as { pagemap: PagemapClause }).pagemap, path);
