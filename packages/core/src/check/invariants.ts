@@ -162,8 +162,8 @@ function walkMm(k: Kernel, mm: Mm, seen: Seen, v: Report): void {
         if (!f.test(head, PG_locked)) v("migration", `migration entry at 0x${addr.toString(16)} for unlocked folio ${head}`, { mm: mm.id, addr, pfn });
         if (t.level !== PTE && (pfn !== head || f.nrPages(head) !== pages)) v("migration", `a level-${t.level} migration entry at 0x${addr.toString(16)} names pfn ${pfn}, not the head of a folio of ${pages} pages`, { mm: mm.id, addr, pfn });
         rss[counterOf(k, head)]! += pages;
-      } else if (softleafIsDevicePrivate(type)) {
-        // Device-private entries map their folio (rmap, mapcount, reference) while its data lives on the device.
+      } else if (softleafIsDevicePrivate(type) || type === SoftleafType.DEVICE_EXCLUSIVE) {
+        // Device-private and device-exclusive entries map their folio (rmap, mapcount, reference) while the device holds it.
         const pfn = softleafPfn(b.softleaf, off);
         const head = f.head(pfn);
         if (t.level === PTE) seen.pteMaps.add(pfn);
@@ -312,7 +312,8 @@ function checkFolios(k: Kernel, seen: Seen, v: Report): void {
     if (flags & PG_isolated && !migrating) v("lru", `folio ${head} is still isolated between operations`, { pfn: head });
     if (f.refcount(head) !== expected) v("refcount", `folio ${head} has refcount ${f.refcount(head)}, expected ${expected} (${mappings} mappings${flags & PG_swapcache ? ", swap cache" : ""}${as ? ", page cache" : ""})`, { pfn: head, expected, found: f.refcount(head) });
     if ((flags & PG_lru) !== 0 && !onLru.has(head)) v("lru", `folio ${head} has PG_lru but is on no list`, { pfn: head });
-    if ((flags & PG_lru) === 0 && mappings > 0 && !migrating) v("lru", `mapped folio ${head} is not on the LRU`, { pfn: head });
+    // ZONE_DEVICE folios never go on an LRU.
+    if ((flags & PG_lru) === 0 && mappings > 0 && !migrating && !k.phys.isZoneDevice(head)) v("lru", `mapped folio ${head} is not on the LRU`, { pfn: head });
     if (flags & PG_swapcache) {
       const off = k.swap.slotOf.get(head);
       if (off === undefined || k.swap.device?.lookup(off) !== head) v("swap", `folio ${head} has PG_swapcache but is not in the swap cache`, { pfn: head });
@@ -429,7 +430,8 @@ function checkCounters(k: Kernel, v: Report): void {
 /** Every page is free, on a pcp list, or allocated to a folio, a page table or the zero page. */
 function checkConservation(k: Kernel, v: Report): void {
   let allocated = 1; // the zero page
-  for (const head of k.folios.heads()) allocated += k.folios.nrPages(head);
+  // ZONE_DEVICE pages are not the allocator's: they are accounted by their pgmaps.
+  for (const head of k.folios.heads()) if (!k.phys.isZoneDevice(head)) allocated += k.folios.nrPages(head);
   allocated += k.tables.pages().size;
   const free = k.phys.freePagesWithPcp;
   if (free + allocated !== k.phys.totalPages) v("memory", `free ${free} + allocated ${allocated} != total ${k.phys.totalPages} pages`, { expected: k.phys.totalPages, found: free + allocated });
