@@ -102,6 +102,10 @@ export class HmmDevice {
    * back through the device's page table (ENOENT if a page did not move).
    */
   migrateToDevice(mirror: Mirror, addr: number, npages: number, compound: boolean): MirrorResult {
+    return this.k.op("migrate-to-device", () => this.toDevice(mirror, addr, npages, compound));
+  }
+
+  private toDevice(mirror: Mirror, addr: number, npages: number, compound: boolean): MirrorResult {
     const k = this.k;
     const ps = k.pageSize;
     const end = addr + npages * ps;
@@ -188,6 +192,10 @@ export class HmmDevice {
    * pages the migration collected.
    */
   migrateToSystem(mirror: Mirror, addr: number, npages: number): MirrorResult {
+    return this.k.op("migrate-to-system", () => this.toSystem(mirror, addr, npages));
+  }
+
+  private toSystem(mirror: Mirror, addr: number, npages: number): MirrorResult {
     const k = this.k;
     const ps = k.pageSize;
     const end = addr + npages * ps;

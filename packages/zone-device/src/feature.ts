@@ -46,6 +46,10 @@ export class ZoneDevice implements KernelFeature {
    * kernel refuses (RAM, another device) too, with the kernel's errno.
    */
   addDevice(c: DeviceConfig): HmmDevice {
+    return this.k.op("memremap", () => this.probe(c));
+  }
+
+  private probe(c: DeviceConfig): HmmDevice {
     const k = this.k;
     const ps = k.pageSize;
     const thp = ps * 2 ** k.thp.pmdOrder;

@@ -115,12 +115,12 @@ export class Mirror {
 
   /** HMM_DMIRROR_READ: the device reads `npages` from `addr`, faulting in what its table lacks. */
   read(addr: number, npages: number): MirrorResult {
-    return this.rw(addr, npages, false, 0);
+    return this.k.op("device-read", () => this.rw(addr, npages, false, 0));
   }
 
   /** HMM_DMIRROR_WRITE: the device stores mixTag(seed, page number) in each page, as a CPU store with that seed would. */
   write(addr: number, npages: number, seed: number): MirrorResult {
-    return this.rw(addr, npages, true, seed);
+    return this.k.op("device-write", () => this.rw(addr, npages, true, seed));
   }
 
   private rw(addr: number, npages: number, write: boolean, seed: number): MirrorResult {
@@ -150,6 +150,10 @@ export class Mirror {
 
   /** HMM_DMIRROR_SNAPSHOT: what the CPU page tables give the device, page by page, without faulting. */
   snapshot(addr: number, npages: number): number[] {
+    return this.k.op("device-snapshot", () => this.snapshotNow(addr, npages));
+  }
+
+  private snapshotNow(addr: number, npages: number): number[] {
     const k = this.k;
     const r = hmmRangeFault(k, this.mm, addr, addr + npages * k.pageSize, this.device, false, false);
     if (typeof r === "string") return new Array<number>(npages).fill(PROT.ERROR);
@@ -175,6 +179,10 @@ export class Mirror {
 
   /** HMM_DMIRROR_EXCLUSIVE: every page made device-exclusive and mapped for atomics, then read back. */
   exclusive(addr: number, npages: number): MirrorResult {
+    return this.k.op("device-exclusive", () => this.exclusiveNow(addr, npages));
+  }
+
+  private exclusiveNow(addr: number, npages: number): MirrorResult {
     const k = this.k;
     const ps = k.pageSize;
     for (let a = addr; a < addr + npages * ps; a += ps) {
