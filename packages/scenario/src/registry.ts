@@ -36,6 +36,41 @@ export type CounterRead = (k: Kernel, processes: ReadonlyMap<number, Mm>) => Rec
 /** Installs a feature on a scenario's kernel right after it is built, before settings and steps (`k.use(...)`). */
 export type KernelSetup = (k: Kernel, scenario: Scenario) => void;
 
+/**
+ * A field of `machine:` that a feature package defines (`devices:` for
+ * ZONE_DEVICE memory): its schema, checked with the rest of the file, and
+ * how it configures the kernel once the kernel setups have run. `fail`
+ * makes an error located at a path under the field.
+ */
+export interface MachineFieldDefinition<A = unknown> {
+  readonly schema: z.ZodType<A>;
+  apply(k: Kernel, value: A, fail: (path: readonly PropertyKey[], reason: string) => Error): void;
+  /** One line for the format's documentation. */
+  readonly summary?: string;
+}
+
+const machineFields = new Map<string, MachineFieldDefinition>();
+
+/** Add a `machine:` field. Names are unique and may not shadow the built-in ones. */
+export function registerMachineField<A>(name: string, def: MachineFieldDefinition<A>): void {
+  builtins();
+  if (!/^[a-z][a-zA-Z0-9]*$/.test(name)) throw new RangeError(`invalid machine field name "${name}": expected a lower-case word`);
+  if (["arch", "memory", "nodes", "movable", "swap"].includes(name) || machineFields.has(name)) throw new RangeError(`machine field "${name}" is already defined`);
+  machineFields.set(name, def as unknown as MachineFieldDefinition);
+}
+
+/** The registered `machine:` field called `name`, or undefined. */
+export function machineField(name: string): MachineFieldDefinition | undefined {
+  builtins();
+  return machineFields.get(name);
+}
+
+/** The registered `machine:` fields, in registration order. */
+export function machineFieldList(): [string, MachineFieldDefinition][] {
+  builtins();
+  return [...machineFields];
+}
+
 const steps = new Map<string, StepDefinition>();
 const kernelSetups = new Map<string, KernelSetup>();
 const settings = new Map<string, SettingApply>();

@@ -11,6 +11,8 @@ export interface MachineSpec {
   /** ZONE_MOVABLE per node. */
   readonly movable: number | string;
   readonly swap: number | string;
+  /** Fields feature packages define (registerMachineField), as written. */
+  readonly extra?: Readonly<Record<string, unknown>>;
 }
 
 /** A file declared under `files:`: a regular file of `size` bytes, or a shmem/tmpfs file. */
