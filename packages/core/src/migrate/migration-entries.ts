@@ -55,11 +55,7 @@ export function tryToMigrate(k: Kernel, src: number, opts: TtuOpts = {}): boolea
   const anon = f.test(src, PG_anon);
   let ok = true;
   const one = (m: MappedAt): boolean => {
-    if (!m.present) {
-      if (deviceEntryToMigration(k, src, m)) return true;
-      ok = false;
-      return false;
-    }
+    if (!m.present && !isDevicePrivateEntry(k, m)) return true;
     const { slot } = m;
     if (m.level !== PTE) {
       if (opts.splitHuge) {
@@ -75,7 +71,13 @@ export function tryToMigrate(k: Kernel, src: number, opts: TtuOpts = {}): boolea
         // page_vma_mapped_walk_restart: whatever the split left mapped is handled PTE by PTE.
         return pageVmaMappedWalk(k, m.mm, m.vma, src, f.index(src), f.nrPages(src), one);
       }
-      if (m.level === PMD && setPmdMigrationEntry(k, src, m)) return true;
+      if (!m.present && deviceEntryToMigration(k, src, m)) return true;
+      if (m.present && m.level === PMD && setPmdMigrationEntry(k, src, m)) return true;
+      ok = false;
+      return false;
+    }
+    if (!m.present) {
+      if (deviceEntryToMigration(k, src, m)) return true;
       ok = false;
       return false;
     }
@@ -111,6 +113,14 @@ export function tryToMigrate(k: Kernel, src: number, opts: TtuOpts = {}): boolea
   };
   rmapWalk(k, src, one, src, opts.rmapLocked);
   return ok;
+}
+
+/** Whether the non-present entry of `m` is a device-private entry (the only non-present mapping try_to_migrate takes). */
+function isDevicePrivateEntry(k: Kernel, m: MappedAt): boolean {
+  const b = k.backend;
+  b.readEntry(m.slot.table, m.slot.index, m.level, R, 0);
+  const type = softleafTypeOf(b.swpType(R, 0, m.level));
+  return type === SoftleafType.DEVICE_PRIVATE_READ || type === SoftleafType.DEVICE_PRIVATE_WRITE;
 }
 
 /**
