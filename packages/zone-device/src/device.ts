@@ -30,7 +30,7 @@ import {
   mpfnHas,
   mpfnToPfn,
 } from "./migrate-pfn";
-import { migrateVmaFinalize, migrateVmaPages, migrateVmaSetup, type MigrateVma } from "./migrate-vma";
+import { migrateDeviceFolioSetup, migrateVmaFinalize, migrateVmaPages, migrateVmaSetup, type MigrateVma } from "./migrate-vma";
 import { Mirror, type MirrorResult } from "./mirror";
 import type { Pagemap } from "./pgmap";
 
@@ -248,6 +248,7 @@ export class HmmDevice {
       if (d < 0) return VM_FAULT_OOM;
       f.set(d, PG_locked);
       const nr = 2 ** order;
+      // The device's mapping of the page goes (xa_erase); its mirror also drops it the next time it looks.
       const mirror = this.owners.get(shead);
       for (let j = 0; j < f.nrPages(shead); j++) mirror?.erase((m.addr(i) + j * ps) / ps);
       f.copyContents(d, spfn, nr);
@@ -277,6 +278,24 @@ export class HmmDevice {
     migrateVmaPages(k, m);
     migrateVmaFinalize(k, m);
     return 0;
+  }
+
+  /**
+   * migrate_device_coherent_folio: move one coherent folio to system memory
+   * (a long-term pin found it). False when it stayed on the device.
+   */
+  migrateCoherentFolio(head: number): boolean {
+    const k = this.k;
+    const m = migrateDeviceFolioSetup(k, head);
+    if (m === null) return false;
+    if (this.faultAllocAndCopy(m) !== 0) {
+      migrateVmaFinalize(k, m);
+      return false;
+    }
+    migrateVmaPages(k, m);
+    const moved = mpfnHas(m.src[0]!, MIGRATE_PFN_MIGRATE) && mpfnToPfn(m.dst[0]!) >= 0;
+    migrateVmaFinalize(k, m);
+    return moved;
   }
 
   /** ops->folio_free: the folio's pages return to the device's free lists. */

@@ -65,7 +65,14 @@ export class ZoneDevice implements KernelFeature {
     const lowest = Math.max(k.phys.totalPages, k.phys.pagemaps.end) * ps;
     const start = c.start ?? Math.ceil(lowest / align) * align;
     if (!Number.isSafeInteger(start) || start % align !== 0) throw new ModelInputError("device start", start, `an address aligned to ${align} bytes`);
-    const r = memremapPages(k, { type, startPfn: start / ps, nrPages: c.size / ps, nid, owner: {}, ops: { folioFree: (p, head) => this.byPgmap.get(p)!.folioFree(head) } });
+    const r = memremapPages(k, {
+      type,
+      startPfn: start / ps,
+      nrPages: c.size / ps,
+      nid,
+      owner: {},
+      ops: { folioFree: (p, head) => this.byPgmap.get(p)!.folioFree(head), migrateToSystem: (p, head) => this.byPgmap.get(p)!.migrateCoherentFolio(head) },
+    });
     if (!r.ok) throw new ModelInputError("device range", `0x${start.toString(16)}+0x${c.size.toString(16)}`, `a range the kernel accepts (memremap_pages: ${r.errno}, ${r.reason})`);
     const dev = new HmmDevice(k, c.name, r.pgmap);
     // The device is the pgmap's owner: migrate_vma and hmm_range_fault match pages against it.

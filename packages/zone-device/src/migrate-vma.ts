@@ -124,6 +124,32 @@ export function migrateVmaSetup(k: Kernel, a: MigrateVmaArgs): MigrateVma | "EIN
 }
 
 /**
+ * migrate_device_coherent_folio's first half (migrate_device_pfns): set up
+ * the migration of one device folio, found by pfn rather than by a range
+ * of a VMA. The migration is described against one of the folio's mappings
+ * (its process's node for the new memory, its PMD for a split); the unmap
+ * reaches every mapping. Null when the folio is locked or mapped nowhere.
+ */
+export function migrateDeviceFolioSetup(k: Kernel, head: number): MigrateVma | null {
+  const f = k.folios;
+  if (f.test(head, PG_locked)) return null;
+  let where: { mm: Mm; vma: Vma; addr: number } | null = null;
+  rmapWalk(k, head, (e) => {
+    where = { mm: e.mm, vma: e.vma, addr: e.addr };
+    return false;
+  });
+  if (where === null) return null;
+  const { mm, vma, addr } = where as { mm: Mm; vma: Vma; addr: number };
+  const nr = f.nrPages(head);
+  const m = new MigrateVma(k, mm, vma, addr, addr + nr * k.pageSize, 0, null, -1);
+  f.ref(head);
+  f.set(head, PG_locked);
+  m.src[0] = migratePfn(head) + MIGRATE_PFN_MIGRATE + (nr > 1 ? MIGRATE_PFN_COMPOUND : 0);
+  m.cpages = unmap(k, m);
+  return m;
+}
+
+/**
  * migrate_device_unmap: isolate system folios from the LRU, take every
  * mapping down to migration entries (try_to_migrate, which also reaches
  * the other processes mapping them), and give up on any folio still mapped

@@ -34,6 +34,8 @@ export function idleRefcount(type: MemoryType): number {
 export interface PagemapOps {
   /** ops->folio_free: the folio's last reference went; its pages are the driver's again. */
   folioFree(pgmap: Pagemap, head: number): void;
+  /** migrate_device_coherent_folio for a coherent pgmap: move the folio to system memory. */
+  migrateToSystem?(pgmap: Pagemap, head: number): boolean;
 }
 
 export interface MemremapArgs {
@@ -86,6 +88,10 @@ export class Pagemap implements DevPagemap {
   /** Whether `pfn` is one of this pgmap's pages. */
   has(pfn: number): boolean {
     return pfn >= this.startPfn && pfn < this.startPfn + this.nrPages;
+  }
+
+  migrateToSystem(head: number): boolean {
+    return this.type === MEMORY_DEVICE_COHERENT && this.ops?.migrateToSystem !== undefined && this.ops.migrateToSystem(this, head);
   }
 
   folioFree(head: number): void {

@@ -29,6 +29,17 @@ export interface DevPagemap {
    * folio's refcount reached zero and its pages go back to the driver.
    */
   folioFree(head: number): void;
+  /**
+   * migrate_device_coherent_folio: move a device-coherent folio to system
+   * memory (a long-term pin may not hold it). False when it stays (EBUSY).
+   * Without it, such folios cannot be long-term pinned at all.
+   */
+  migrateToSystem?(head: number): boolean;
+}
+
+/** folio_is_longterm_pinnable for a ZONE_DEVICE folio: device-coherent and FS-DAX memory may not be held long term. */
+export function zoneDeviceLongtermPinnable(p: DevPagemap): boolean {
+  return p.type !== MEMORY_DEVICE_COHERENT && p.type !== MEMORY_DEVICE_FS_DAX;
 }
 
 /** Why memremap_pages refused a range: the kernel's errno. */
