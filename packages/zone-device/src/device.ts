@@ -101,11 +101,11 @@ export class HmmDevice {
    * device may not read), THPs whole with `compound`, then read the range
    * back through the device's page table (ENOENT if a page did not move).
    */
-  migrateToDevice(mirror: Mirror, addr: number, npages: number, compound: boolean): MirrorResult {
-    return this.k.op("migrate-to-device", () => this.toDevice(mirror, addr, npages, compound));
+  migrateToDevice(mirror: Mirror, addr: number, npages: number, compound: boolean, withData = true): MirrorResult {
+    return this.k.op("migrate-to-device", () => this.toDevice(mirror, addr, npages, compound, withData));
   }
 
-  private toDevice(mirror: Mirror, addr: number, npages: number, compound: boolean): MirrorResult {
+  private toDevice(mirror: Mirror, addr: number, npages: number, compound: boolean, withData: boolean): MirrorResult {
     const k = this.k;
     const ps = k.pageSize;
     const end = addr + npages * ps;
@@ -122,7 +122,7 @@ export class HmmDevice {
       migrateVmaFinalize(k, m);
       a = next;
     }
-    return mirror.readBack(addr, npages);
+    return mirror.readBack(addr, npages, withData);
   }
 
   /**
@@ -136,7 +136,7 @@ export class HmmDevice {
     const nrThp = 2 ** this.k.thp.pmdOrder;
     for (let i = 0; i < m.npages; ) {
       const s = m.src[i]!;
-      if (!mpfnHas(s, MIGRATE_PFN_MIGRATE)) {
+      if (s === 0 || !mpfnHas(s, MIGRATE_PFN_MIGRATE)) {
         i++;
         continue;
       }
@@ -177,12 +177,11 @@ export class HmmDevice {
     const f = this.k.folios;
     const ps = this.k.pageSize;
     for (let i = 0; i < m.npages; i++) {
-      if (!mpfnHas(m.src[i]!, MIGRATE_PFN_MIGRATE)) continue;
+      if (m.src[i] === 0 || !mpfnHas(m.src[i]!, MIGRATE_PFN_MIGRATE)) continue;
       const d = mpfnToPfn(m.dst[i]!);
       if (d < 0) continue;
-      const nr = f.nrPages(f.head(d));
-      const write = mpfnHas(m.dst[i]!, MIGRATE_PFN_WRITE);
-      for (let j = 0; j < nr && i + j < m.npages; j++) mirror.store((m.addr(i) + j * ps) / ps, d + j, write);
+      const nr = Math.min(f.nrPages(f.head(d)), m.npages - i);
+      mirror.storeRange(m.addr(i) / ps, d, nr, mpfnHas(m.dst[i]!, MIGRATE_PFN_WRITE));
     }
   }
 
@@ -231,7 +230,7 @@ export class HmmDevice {
     const ps = k.pageSize;
     for (let i = 0; i < m.npages; ) {
       const s = m.src[i]!;
-      const spfn = mpfnToPfn(s);
+      const spfn = s === 0 ? -1 : mpfnToPfn(s);
       if (spfn < 0 || !mpfnHas(s, MIGRATE_PFN_MIGRATE)) {
         i++;
         continue;
@@ -249,8 +248,7 @@ export class HmmDevice {
       f.set(d, PG_locked);
       const nr = 2 ** order;
       // The device's mapping of the page goes (xa_erase); its mirror also drops it the next time it looks.
-      const mirror = this.owners.get(shead);
-      for (let j = 0; j < f.nrPages(shead); j++) mirror?.erase((m.addr(i) + j * ps) / ps);
+      this.owners.get(shead)?.eraseRange(m.addr(i) / ps, f.nrPages(shead));
       f.copyContents(d, spfn, nr);
       m.dst[i] = migratePfn(d) + (mpfnHas(s, MIGRATE_PFN_WRITE) ? MIGRATE_PFN_WRITE : 0) + (order > 0 ? MIGRATE_PFN_COMPOUND : 0);
       i += mpfnHas(s, MIGRATE_PFN_COMPOUND) ? 2 ** f.order(shead) : 1;

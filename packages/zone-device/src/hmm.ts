@@ -2,6 +2,7 @@ import { PTE, SoftleafType, entryRegs, softleafPfn, softleafTypeOf, type Level }
 import { MEMORY_DEVICE_PRIVATE, Slot, VM_FAULT_ERROR, VM_IO, VM_PFNMAP, VM_READ, VM_WRITE, WALK_LEAF, WALK_OK, WALK_SOFTLEAF, type Kernel, type Mm } from "@hugemm/core";
 
 const R = entryRegs(1);
+const SLOT = new Slot();
 
 /** What hmm_range_fault reports for one page (the HMM_PFN_* word, taken apart). */
 export interface HmmPfn {
@@ -29,7 +30,7 @@ export type HmmError = "EFAULT" | "EPERM";
 export function hmmRangeFault(k: Kernel, mm: Mm, start: number, end: number, owner: object, fault: boolean, write: boolean): HmmPfn[] | HmmError {
   const ps = k.pageSize;
   const out: HmmPfn[] = [];
-  const slot = new Slot();
+  const slot = SLOT;
   for (let addr = start; addr < end; ) {
     const vma = mm.vmas.lookup(addr);
     if (vma === undefined || (vma.flags & (VM_IO | VM_PFNMAP)) !== 0 || (vma.flags & VM_READ) === 0) {
@@ -51,6 +52,13 @@ export function hmmRangeFault(k: Kernel, mm: Mm, start: number, end: number, own
     addr += ps;
   }
   return out;
+}
+
+/** What one page looks like to the device without faulting (a one-page snapshot), or null outside a readable VMA. */
+export function hmmPeek(k: Kernel, mm: Mm, addr: number, owner: object): HmmPfn | null {
+  const vma = mm.vmas.lookup(addr);
+  if (vma === undefined || (vma.flags & (VM_IO | VM_PFNMAP)) !== 0 || (vma.flags & VM_READ) === 0) return null;
+  return lookup(k, mm, addr, owner, SLOT);
 }
 
 /** The entry mapping `addr`, as hmm_vma_walk_pmd / hmm_vma_handle_pte would report it. */

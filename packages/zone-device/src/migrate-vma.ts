@@ -162,6 +162,7 @@ function unmap(k: Kernel, m: MigrateVma): number {
   let unmapped = 0;
   const restore: number[] = [];
   for (let i = 0; i < m.npages; i++) {
+    if (m.src[i] === 0) continue;
     const pfn = mpfnToPfn(m.src[i]!);
     if (pfn < 0) {
       if (mpfnHas(m.src[i]!, MIGRATE_PFN_MIGRATE)) unmapped++;
@@ -213,6 +214,8 @@ export function migrateVmaPages(k: Kernel, m: MigrateVma): void {
   const nrPmd = 2 ** k.thp.pmdOrder;
   for (let i = 0; i < m.npages; i++) {
     const s = m.src[i]!;
+    // The 511 entries after a THP's are zero: most of a range of THPs is skipped here.
+    if (s === 0) continue;
     const d = m.dst[i]!;
     const dpfn = mpfnToPfn(d);
     if (!mpfnHas(s, MIGRATE_PFN_MIGRATE)) continue;
@@ -275,6 +278,7 @@ export function migrateVmaPages(k: Kernel, m: MigrateVma): void {
 export function migrateVmaFinalize(k: Kernel, m: MigrateVma): void {
   const f = k.folios;
   for (let i = 0; i < m.npages; i++) {
+    if (m.src[i] === 0 && m.dst[i] === 0) continue;
     const spfn = mpfnToPfn(m.src[i]!);
     const dpfn = mpfnToPfn(m.dst[i]!);
     let dst = dpfn < 0 ? -1 : f.head(dpfn);

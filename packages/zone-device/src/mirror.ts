@@ -1,7 +1,7 @@
 import { PMD, PUD } from "@hugemm/arch";
 import { MEMORY_DEVICE_COHERENT, MEMORY_DEVICE_PRIVATE, mixTag, type Kernel, type Mm } from "@hugemm/core";
 import { makeDeviceExclusive } from "./exclusive";
-import { hmmRangeFault, type HmmPfn } from "./hmm";
+import { hmmPeek, hmmRangeFault, type HmmPfn } from "./hmm";
 import type { HmmDevice } from "./device";
 
 /** HMM_DMIRROR_PROT_* of a snapshot entry (lib/test_hmm_uapi.h). */
@@ -48,41 +48,84 @@ const FAULT_BATCH = 64;
 export class Mirror {
   /** xa pt: virtual page number -> pfn * 4 + WRITE/ATOMIC. */
   private readonly pt = new Map<number, number>();
+  /** Whole PMD-sized runs (a device THP, a PMD-mapped THP): PMD number -> the first page's entry. */
+  private readonly huge = new Map<number, number>();
+  private readonly pmdPages: number;
 
   constructor(
     readonly k: Kernel,
     readonly device: HmmDevice,
     readonly mm: Mm,
-  ) {}
+  ) {
+    this.pmdPages = 2 ** k.thp.pmdOrder;
+  }
 
   /** Record that the device maps `pfn` at virtual page `vpn` (dmirror_do_fault / finalize_and_map). */
   store(vpn: number, pfn: number, write: boolean, atomic = false): void {
+    this.demote(vpn);
     this.pt.set(vpn, pfn * 4 + (write ? WRITE : 0) + (atomic ? ATOMIC : 0));
+  }
+
+  /** Record `n` pages from `vpn` mapping consecutive pfns from `pfn`, as one entry when they are one aligned PMD. */
+  storeRange(vpn: number, pfn: number, n: number, write: boolean): void {
+    const P = this.pmdPages;
+    if (n === P && vpn % P === 0 && pfn % P === 0) {
+      for (let i = 0; i < n; i++) this.pt.delete(vpn + i);
+      this.huge.set(vpn / P, pfn * 4 + (write ? WRITE : 0));
+      return;
+    }
+    for (let i = 0; i < n; i++) this.store(vpn + i, pfn + i, write);
   }
 
   /** Forget the device's mapping of `vpn` (xa_erase). */
   erase(vpn: number): void {
+    this.demote(vpn);
     this.pt.delete(vpn);
   }
 
-  /** The live entry for `vpn`, or -1 (dropping one the CPU tables no longer back). */
+  /** Forget `n` pages from `vpn`. */
+  eraseRange(vpn: number, n: number): void {
+    const P = this.pmdPages;
+    if (n === P && vpn % P === 0 && this.huge.delete(vpn / P)) return;
+    for (let i = 0; i < n; i++) this.erase(vpn + i);
+  }
+
+  /** A PMD-sized entry covering `vpn` becomes page entries (one of its pages is about to change). */
+  private demote(vpn: number): void {
+    const P = this.pmdPages;
+    const h = this.huge.get(Math.floor(vpn / P));
+    if (h === undefined) return;
+    this.huge.delete(Math.floor(vpn / P));
+    const first = vpn - (vpn % P);
+    for (let i = 0; i < P; i++) this.pt.set(first + i, h + i * 4);
+  }
+
+  /**
+   * The live entry for `vpn`, or -1 (dropping one the CPU tables no longer
+   * back). A PMD-sized entry stays whole while the CPU maps the same THP by
+   * one PMD; otherwise it is checked page by page.
+   */
   private entry(vpn: number): number {
+    const P = this.pmdPages;
+    const h = this.huge.get(Math.floor(vpn / P));
+    if (h !== undefined) {
+      const first = vpn - (vpn % P);
+      const cur = hmmPeek(this.k, this.mm, first * this.k.pageSize, this.device);
+      if (cur !== null && cur.valid && cur.level === PMD && cur.pfn * 4 === h - (h % 4) && (cur.write || (h & WRITE) === 0)) return h + (vpn - first) * 4;
+      this.demote(vpn);
+    }
     const e = this.pt.get(vpn);
     if (e === undefined) return -1;
     const pfn = Math.floor(e / 4);
     const atomic = (e & ATOMIC) !== 0;
-    const cur = this.cpuView(vpn * this.k.pageSize);
-    const ok = atomic ? this.device.isExclusiveAt(this.mm, vpn * this.k.pageSize, pfn) : cur !== null && cur.valid && cur.pfn === pfn && (cur.write || (e & WRITE) === 0);
+    const addr = vpn * this.k.pageSize;
+    const cur = atomic ? null : hmmPeek(this.k, this.mm, addr, this.device);
+    const ok = atomic ? this.device.isExclusiveAt(this.mm, addr, pfn) : cur !== null && cur.valid && cur.pfn === pfn && (cur.write || (e & WRITE) === 0);
     if (!ok) {
       this.pt.delete(vpn);
       return -1;
     }
     return e;
-  }
-
-  private cpuView(addr: number): HmmPfn | null {
-    const r = hmmRangeFault(this.k, this.mm, addr, addr + this.k.pageSize, this.device, false, false);
-    return typeof r === "string" ? null : r[0]!;
   }
 
   /** dmirror_fault: hmm_range_fault over [start, end) in batches, the results stored in the device page table. */
@@ -92,7 +135,7 @@ export class Mirror {
       const next = Math.min(end, a + FAULT_BATCH * ps);
       const r = hmmRangeFault(this.k, this.mm, a, next, this.device, true, write);
       if (typeof r === "string") return r;
-      r.forEach((p, i) => this.store(a / ps + i, p.pfn, p.write));
+      for (let i = 0; i < r.length; i++) this.store(a / ps + i, r[i]!.pfn, r[i]!.write);
       a = next;
     }
     return 0;
@@ -103,12 +146,18 @@ export class Mirror {
     const ps = this.k.pageSize;
     const f = this.k.folios;
     let done = 0;
-    for (let a = start; a < end; a += ps, done++) {
-      const e = this.entry(a / ps);
+    const P = this.pmdPages;
+    for (let a = start; a < end; ) {
+      const vpn = a / ps;
+      const e = this.entry(vpn);
       if (e < 0 || (write && (e & WRITE) === 0)) return { done, missing: true };
+      // Inside a PMD-sized entry the rest of the PMD needs no look-up of its own.
+      const run = this.huge.has(Math.floor(vpn / P)) ? Math.min(P - (vpn % P), (end - a) / ps) : 1;
       const pfn = Math.floor(e / 4);
-      if (write) f.writeTag(pfn, mixTag(seed, a / ps));
-      else data?.push(pfn === this.k.zeroPfn ? 0 : f.readTag(pfn));
+      if (write) for (let i = 0; i < run; i++) f.writeTag(pfn + i, mixTag(seed, vpn + i));
+      else if (data !== null) for (let i = 0; i < run; i++) data.push(pfn + i === this.k.zeroPfn ? 0 : f.readTag(pfn + i));
+      a += run * ps;
+      done += run;
     }
     return { done, missing: false };
   }
@@ -141,10 +190,10 @@ export class Mirror {
     }
   }
 
-  /** dmirror_do_read for a check after a command: ENOENT at the first page the device does not map. */
-  readBack(addr: number, npages: number): MirrorResult {
+  /** dmirror_do_read for a check after a command: ENOENT at the first page the device does not map; the data unless `withData` is false. */
+  readBack(addr: number, npages: number, withData = true): MirrorResult {
     const data: number[] = [];
-    const r = this.access(addr, addr + npages * this.k.pageSize, false, 0, data);
+    const r = this.access(addr, addr + npages * this.k.pageSize, false, 0, withData ? data : null);
     return { errno: r.missing ? "ENOENT" : 0, cpages: r.done, faults: 0, data };
   }
 
@@ -205,8 +254,8 @@ export class Mirror {
     return 0;
   }
 
-  /** Entries the device holds (for views and checks). */
+  /** Pages the device maps (for views and checks). */
   get size(): number {
-    return this.pt.size;
+    return this.pt.size + this.huge.size * this.pmdPages;
   }
 }

@@ -15,6 +15,7 @@ describe("targets", () => {
       "heap.bytes_per_4k_page <= 32",
       "heap.growth.pmd_thp <= 1.1",
       "heap.growth.pud_thp <= 1.1",
+      "migrate.device.pmd.pages_per_s >= 4882812.5",
     ]);
   });
 

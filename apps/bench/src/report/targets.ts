@@ -23,6 +23,8 @@ export const TARGETS: readonly Target[] = [
   // O(1) per huge folio: the largest size's bytes per folio over the smallest's, with 10% for measurement noise.
   { metric: "heap.growth.pmd_thp", op: "<=", value: 1.1, format: "ratio", what: "heap per PMD THP does not grow with memory size (largest size over the most a smaller one cost)" },
   { metric: "heap.growth.pud_thp", op: "<=", value: 1.1, format: "ratio", what: "heap per PUD THP does not grow with memory size (largest size over the most a smaller one cost)" },
+  // hmm-tests benchmark_thp_migration's figure: 20 GB/s of modelled memory, to the device and back, in 4 KiB pages.
+  { metric: "migrate.device.pmd.pages_per_s", op: ">=", value: 20e9 / 4096, format: "rate", what: "2 MiB THPs migrated to a device-private device and back: pages (4 KiB) moved per second, 20 GB/s" },
 ];
 
 export type TargetState = "met" | "missed" | "not measured";
