@@ -40,9 +40,10 @@ const R = entryRegs(1);
 /** Fill m.src by walking the range. */
 export function collect(k: Kernel, m: MigrateVma): void {
   const ps = k.pageSize;
-  const pmdSize = ps * 2 ** k.thp.pmdOrder;
+  // One PMD entry's span: a THP where the arch has them.
+  const pmdSize = m.mm.walker.levelSize(PMD);
   // Without PMD softleaves a THP cannot be held behind one entry: everything goes page by page.
-  const compound = (m.flags & MIGRATE_VMA_SELECT_COMPOUND) !== 0 && k.backend.capabilities.pmdSoftleaf && k.thp.pmdOrder > 0;
+  const compound = (m.flags & MIGRATE_VMA_SELECT_COMPOUND) !== 0 && k.backend.capabilities.pmdSoftleaf && k.thp.pmdOrder > 0 && pmdSize === ps * 2 ** k.thp.pmdOrder;
   const slot = new Slot();
   for (let addr = m.start; addr < m.end; ) {
     const next = Math.min(m.end, addr - (addr % pmdSize) + pmdSize);

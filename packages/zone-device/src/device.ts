@@ -63,7 +63,8 @@ export class HmmDevice {
     readonly name: string,
     readonly pgmap: Pagemap,
   ) {
-    this.mem = new DeviceMemory(k, pgmap, k.thp.pmdOrder);
+    // Without PMD THPs the device hands out pages only.
+    this.mem = new DeviceMemory(k, pgmap, Math.max(k.thp.pmdOrder, 0));
   }
 
   get type(): MemoryType {

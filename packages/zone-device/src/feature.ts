@@ -52,12 +52,13 @@ export class ZoneDevice implements KernelFeature {
   private probe(c: DeviceConfig): HmmDevice {
     const k = this.k;
     const ps = k.pageSize;
-    const thp = ps * 2 ** k.thp.pmdOrder;
+    // Device memory comes in whole THPs (when the arch has PMD THPs) and whole pageblocks (memory hotplug's granule).
+    const thp = ps * Math.max(2 ** Math.max(k.thp.pmdOrder, 0), k.phys.memmap.pbPages);
     if (typeof c.name !== "string" || !/^[a-z][a-z0-9_-]*$/.test(c.name)) throw new ModelInputError("device name", c.name, "lower-case letters, digits, - and _ (such as gpu0)");
     if (this.devices.has(c.name)) throw new ModelInputError("device name", c.name, "a name no other device has");
     const type = MEMORY_TYPES[c.type];
     if (type === undefined) throw new ModelInputError("device type", c.type, `one of ${Object.keys(MEMORY_TYPES).join(", ")}`);
-    if (!Number.isSafeInteger(c.size) || c.size <= 0 || c.size % thp !== 0) throw new ModelInputError("device size", c.size, `a positive multiple of ${thp} bytes (the device's THP size)`);
+    if (!Number.isSafeInteger(c.size) || c.size <= 0 || c.size % thp !== 0) throw new ModelInputError("device size", c.size, `a positive multiple of ${thp} bytes (the device's THP and pageblock size)`);
     const nid = c.node ?? 0;
     if (!Number.isInteger(nid) || nid < 0 || nid >= k.phys.nodes.length) throw new ModelInputError("device node", nid, `a node id in [0, ${k.phys.nodes.length - 1}]`);
     const align = c.align ?? thp;

@@ -57,7 +57,8 @@ export class Mirror {
     readonly device: HmmDevice,
     readonly mm: Mm,
   ) {
-    this.pmdPages = 2 ** k.thp.pmdOrder;
+    // 0 without PMD THPs: every entry is a page entry then.
+    this.pmdPages = k.thp.pmdOrder > 0 ? 2 ** k.thp.pmdOrder : 0;
   }
 
   /** Record that the device maps `pfn` at virtual page `vpn` (dmirror_do_fault / finalize_and_map). */
@@ -69,7 +70,7 @@ export class Mirror {
   /** Record `n` pages from `vpn` mapping consecutive pfns from `pfn`, as one entry when they are one aligned PMD. */
   storeRange(vpn: number, pfn: number, n: number, write: boolean): void {
     const P = this.pmdPages;
-    if (n === P && vpn % P === 0 && pfn % P === 0) {
+    if (P > 0 && n === P && vpn % P === 0 && pfn % P === 0) {
       for (let i = 0; i < n; i++) this.pt.delete(vpn + i);
       this.huge.set(vpn / P, pfn * 4 + (write ? WRITE : 0));
       return;
@@ -86,13 +87,14 @@ export class Mirror {
   /** Forget `n` pages from `vpn`. */
   eraseRange(vpn: number, n: number): void {
     const P = this.pmdPages;
-    if (n === P && vpn % P === 0 && this.huge.delete(vpn / P)) return;
+    if (P > 0 && n === P && vpn % P === 0 && this.huge.delete(vpn / P)) return;
     for (let i = 0; i < n; i++) this.erase(vpn + i);
   }
 
   /** A PMD-sized entry covering `vpn` becomes page entries (one of its pages is about to change). */
   private demote(vpn: number): void {
     const P = this.pmdPages;
+    if (P === 0) return;
     const h = this.huge.get(Math.floor(vpn / P));
     if (h === undefined) return;
     this.huge.delete(Math.floor(vpn / P));
@@ -107,7 +109,7 @@ export class Mirror {
    */
   private entry(vpn: number): number {
     const P = this.pmdPages;
-    const h = this.huge.get(Math.floor(vpn / P));
+    const h = P === 0 ? undefined : this.huge.get(Math.floor(vpn / P));
     if (h !== undefined) {
       const first = vpn - (vpn % P);
       const cur = hmmPeek(this.k, this.mm, first * this.k.pageSize, this.device);
@@ -152,7 +154,7 @@ export class Mirror {
       const e = this.entry(vpn);
       if (e < 0 || (write && (e & WRITE) === 0)) return { done, missing: true };
       // Inside a PMD-sized entry the rest of the PMD needs no look-up of its own.
-      const run = this.huge.has(Math.floor(vpn / P)) ? Math.min(P - (vpn % P), (end - a) / ps) : 1;
+      const run = P > 0 && this.huge.has(Math.floor(vpn / P)) ? Math.min(P - (vpn % P), (end - a) / ps) : 1;
       const pfn = Math.floor(e / 4);
       if (write) for (let i = 0; i < run; i++) f.writeTag(pfn + i, mixTag(seed, vpn + i));
       else if (data !== null) for (let i = 0; i < run; i++) data.push(pfn + i === this.k.zeroPfn ? 0 : f.readTag(pfn + i));
