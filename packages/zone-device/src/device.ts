@@ -302,6 +302,32 @@ export class HmmDevice {
     this.owners.delete(head);
     this.mem.free(head);
   }
+
+  /**
+   * dmirror_device_evict_chunk (migrate_device_range): move every page still
+   * on the device to system memory, as the driver must before
+   * memunmap_pages. Returns the folios that would not move (a split of a
+   * device THP leaves pages that are evicted in turn).
+   */
+  evict(): number {
+    const k = this.k;
+    const f = k.folios;
+    let stuck = 0;
+    for (let pass = 0; pass < 3 && this.mem.folios.size > 0; pass++) {
+      stuck = 0;
+      for (const head of [...this.mem.folios]) {
+        if (!this.mem.folios.has(head) || f.head(head) !== head) continue;
+        const m = migrateDeviceFolioSetup(k, head);
+        if (m === null) {
+          stuck++;
+          continue;
+        }
+        if (this.faultAllocAndCopy(m) === 0) migrateVmaPages(k, m);
+        migrateVmaFinalize(k, m);
+      }
+    }
+    return this.mem.folios.size === 0 ? 0 : Math.max(stuck, this.mem.folios.size);
+  }
 }
 
 /**

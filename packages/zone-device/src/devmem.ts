@@ -15,6 +15,8 @@ export class DeviceMemory {
   failNext = false;
   /** Pages allocated to folios now. */
   allocated = 0;
+  /** The folios allocated now, by head pfn (what eviction must move out). */
+  readonly folios = new Set<number>();
 
   constructor(
     readonly k: Kernel,
@@ -59,6 +61,7 @@ export class DeviceMemory {
     f.set(pfn, PG_locked);
     this.pgmap.refs += 2 ** order;
     this.allocated += 2 ** order;
+    this.folios.add(pfn);
     return pfn;
   }
 
@@ -66,6 +69,7 @@ export class DeviceMemory {
   free(head: number): void {
     const f = this.k.folios;
     f.clear(head, PG_anon | PG_dirty | PG_locked);
+    this.folios.delete(head);
     const order = f.unprep(head);
     const n = 2 ** order;
     if (order === this.thpOrder) this.blocks.push(head);

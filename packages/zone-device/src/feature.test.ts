@@ -1,5 +1,5 @@
 import { createX86_64Backend } from "@hugemm/arch-x86-64";
-import { InvariantViolation, Kernel, ModelInputError } from "@hugemm/core";
+import { InvariantViolation, Kernel, ModelInputError, mixTag } from "@hugemm/core";
 import { describe, expect, it } from "vitest";
 import { installZoneDevice } from "./feature";
 import { MiB, PAGE, anon, machine } from "./test-helpers";
@@ -82,5 +82,30 @@ describe("the checker's ZONE_DEVICE invariants", () => {
     expect((err as InvariantViolation).violations.map((v) => v.check)).toContain("zone-device:idle-refcount");
     k.folios.section(idle).refcount[idle & k.phys.memmap.pbMask] = 0;
     expect(dev.mem.allocated).toBe(16);
+  });
+});
+
+describe("removing a device", () => {
+  it("evicts every page to system memory, THPs and split pages alike, then unmaps the pgmap", () => {
+    const { k, zd, dev, mm } = machine();
+    const a = anon(k, mm, 2 * MiB, true);
+    k.touch(mm, a, 2 * MiB, true, 3);
+    const b = anon(k, mm, 64 * PAGE);
+    k.touch(mm, b, 64 * PAGE, true, 4);
+    dev.migrateToDevice(dev.mirror(mm), a, 512, true);
+    dev.migrateToDevice(dev.mirror(mm), b, 64, true);
+    const child = k.fork(mm)!;
+    expect(k.munmap(child, a + MiB, MiB).ok).toBe(true);
+    expect(dev.mem.allocated).toBe(512 + 64);
+    expect(zd.removeDevice("dev0")).toBe(0);
+    expect(zd.devices.size).toBe(0);
+    expect(k.phys.pgmapOf(dev.pgmap.startPfn)).toBeUndefined();
+    expect(dev.pgmap.refs).toBe(0);
+    k.touch(mm, a, 2 * MiB, false);
+    expect(k.peek(mm, a + 300 * PAGE)).toBe(mixTag(3, a / PAGE + 300));
+    expect(k.peek(child, b + 5 * PAGE)).toBe(mixTag(4, b / PAGE + 5));
+    expect(() => zd.device("dev0")).toThrow(ModelInputError);
+    k.exit(child);
+    k.exit(mm);
   });
 });

@@ -1,7 +1,7 @@
 import { PTE } from "@hugemm/arch";
 import { MEMORY_DEVICE_PRIVATE, ModelInputError, PG_allocated, PG_lru, PGTY_buddy, rmapWalk, type Kernel, type KernelFeature, type ViolationReport } from "@hugemm/core";
 import { HmmDevice, devicePrivateFault } from "./device";
-import { MEMORY_TYPES, idleRefcount, memremapPages, type MemoryTypeName, type Pagemap } from "./pgmap";
+import { MEMORY_TYPES, idleRefcount, memremapPages, memunmapPages, type MemoryTypeName, type Pagemap } from "./pgmap";
 
 /** A device as a machine declares it (`machine.devices:` in scenarios). */
 export interface DeviceConfig {
@@ -81,6 +81,24 @@ export class ZoneDevice implements KernelFeature {
     this.devices.set(c.name, dev);
     this.byPgmap.set(r.pgmap, dev);
     return dev;
+  }
+
+  /**
+   * Unbind a device: evict its pages to system memory, then
+   * memunmap_pages. EBUSY (and the device stays) when some page would not
+   * move. The memmap keeps the range's struct pages; they belong to no
+   * pgmap any more.
+   */
+  removeDevice(name: string): 0 | "EBUSY" {
+    const dev = this.device(name);
+    return this.k.op("memunmap", () => {
+      if (dev.evict() !== 0) return "EBUSY";
+      const r = memunmapPages(this.k, dev.pgmap);
+      if (r !== 0) return r;
+      this.devices.delete(name);
+      this.byPgmap.delete(dev.pgmap);
+      return 0;
+    });
   }
 
   onExit(_k: Kernel, mm: { id: number }): void {
