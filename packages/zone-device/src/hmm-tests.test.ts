@@ -1,4 +1,4 @@
-import { MADV, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_NONE, PROT_READ, PROT_WRITE, mixTag, type Kernel, type Mm } from "@hugemm/core";
+import { MADV, MAP_ANONYMOUS, MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_NONE, PROT_READ, PROT_WRITE, mixTag, type Kernel, type Mm } from "@hugemm/core";
 import { describe, expect, it } from "vitest";
 import { PROT } from "./mirror";
 import { MiB, PAGE, anon, machine } from "./test-helpers";
@@ -336,18 +336,22 @@ describe("hmm-tests: THP migration", () => {
   }
 
   for (const thp of [false, true]) {
-    it(`migrate_remap_fault (THP ${thp}): mremap of migrated memory keeps the data`, () => {
-      const { k, dev, mm } = machine();
-      const a = anon(k, mm, 2 * MiB, thp);
-      fill(k, mm, a, 512);
-      expect(dev.migrateToDevice(dev.mirror(mm), a, 512, true).cpages).toBe(512);
-      const dst = anon(k, mm, 2 * MiB, true);
-      const r = k.mremap(mm, a, 2 * MiB, 2 * MiB, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
-      expect(r.ok).toBe(true);
-      for (let i = 0; i < 512; i += 17) expect(cpu(k, mm, dst, i)).toBe(tag(a, i));
-      k.exit(mm);
-      expect(dev.mem.allocated).toBe(0);
-    });
+    for (const dontunmap of [false, true]) {
+      it(`migrate_remap_fault (THP ${thp}, DONTUNMAP ${dontunmap}): mremap of migrated memory keeps the data`, () => {
+        const { k, dev, mm } = machine();
+        const a = anon(k, mm, 2 * MiB, thp);
+        fill(k, mm, a, 512);
+        expect(dev.migrateToDevice(dev.mirror(mm), a, 512, true).cpages).toBe(512);
+        const dst = anon(k, mm, 2 * MiB, true);
+        const r = k.mremap(mm, a, 2 * MiB, 2 * MiB, MREMAP_MAYMOVE | MREMAP_FIXED | (dontunmap ? MREMAP_DONTUNMAP : 0), dst);
+        expect(r.ok).toBe(true);
+        for (let i = 0; i < 512; i += 17) expect(cpu(k, mm, dst, i)).toBe(tag(a, i));
+        // With DONTUNMAP the old range stays mapped, empty.
+        if (dontunmap) expect(cpu(k, mm, a, 3)).toBe(0);
+        k.exit(mm);
+        expect(dev.mem.allocated).toBe(0);
+      });
+    }
   }
 
   it("a private device's THP stays whole through fork and comes back to RAM in the child", () => {
@@ -365,4 +369,3 @@ describe("hmm-tests: THP migration", () => {
   });
 });
 
-void MAP_PRIVATE;
