@@ -248,6 +248,20 @@ describe("hmm-tests: device-exclusive access", () => {
     k.exit(mm);
   });
 
+  it("exclusive on a THP: the PMD is split first (FOLL_SPLIT_PMD), the folio stays whole", () => {
+    const { k, dev, mm } = machine();
+    const a = anon(k, mm, 2 * MiB, true);
+    fill(k, mm, a, 512);
+    const m = dev.mirror(mm);
+    expect(m.snapshot(a, 1)).toEqual([PROT.WRITE | PROT.PMD]);
+    expect(m.exclusive(a, 4)).toMatchObject({ errno: 0, cpages: 4 });
+    expect(m.snapshot(a, 5)).toEqual([PROT.NONE, PROT.NONE, PROT.NONE, PROT.NONE, PROT.WRITE]);
+    expect(m.checkExclusive(a, 4)).toBe("EPERM");
+    expect(cpu(k, mm, a, 2)).toBe(tag(a, 2));
+    expect(m.checkExclusive(a + 2 * PAGE, 1)).toBe(0);
+    k.exit(mm);
+  });
+
   it("exclusive_cow: fork restores the pages; parent and child then store their own", () => {
     const { k, dev, mm } = machine();
     const a = anon(k, mm, N * PAGE);
