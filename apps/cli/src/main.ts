@@ -1,5 +1,6 @@
 import { InvariantViolation } from "@hugemm/core";
 import { ScenarioError } from "@hugemm/scenario";
+import { registerZoneDeviceScenario } from "@hugemm/zone-device/scenario";
 import { parseArgs } from "./cli/args";
 import { COMMON_OPTIONS, commandHelp, type Command, type CommandContext, type Io } from "./cli/command";
 import { EXIT_CODES_TEXT, EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError } from "./cli/errors";
@@ -15,6 +16,9 @@ import { walkCommand } from "./commands/walk";
 import { colorWanted, makeStyle } from "./style";
 
 export type { Io } from "./cli/command";
+
+// The feature packages' steps, machine fields and counters, for every scenario the CLI runs.
+registerZoneDeviceScenario();
 
 export const COMMANDS: readonly Command[] = [demoCommand, runCommand, reportCommand, walkCommand, compareCommand, fuzzCommand, archesCommand, kdiffCommand];
 

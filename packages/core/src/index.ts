@@ -74,3 +74,16 @@ export { Rng } from "./util/rng";
 export { thpmaps, formatThpmaps, contOrder, type Thpmaps, type ThpmapsOptions, type ThpmapsStat, type ThpmapsType, type ThpmapsVma, type ThpmapsTotals } from "./stats/thpmaps";
 export { tlbCoverage, mmTablePages, type TlbCoverage, type TlbSizeCount } from "./stats/tlb";
 export { walkAddress, formatWalk, folioAt, type AddressWalk, type WalkLevel, type WalkEnd, type WalkSoftleaf, type WalkHardware, type WalkFolio, type FolioType } from "./stats/walk";
+
+// ZONE_DEVICE: what the generic paths know of device memory (the pgmaps and drivers are a feature package's).
+export * from "./phys/zone-device";
+export { folioPut } from "./folio/put";
+export { tryToMigrate, removeMigrationPtes, type TtuOpts } from "./migrate/migration-entries";
+export { isolateForMigration, putbackFolio } from "./migrate/migrate";
+export { splitHugeEntry } from "./huge/split-entry";
+export { restoreExclusivePte } from "./mm/device-exclusive";
+export { splitUnmappedFolio } from "./huge/folio-split";
+export { moveToNewFolio, expectedRefs } from "./migrate/move";
+export { anonVmaPrepare } from "./fault/anon";
+export { allocSplitTables, depositSplitTables, freeSplitTables, type SplitTables } from "./huge/deposit";
+export { mkHugeEntry } from "./huge/map";

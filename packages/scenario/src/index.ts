@@ -15,6 +15,7 @@ export { scenarioFromOps, type ScenarioExtras } from "./emit";
 
 // Extension points for feature packages.
 export { registerStep, registerSetting, registerCounterSource, registerKernelSetup, registerFileSystem, fileSystem, type FileSystemCreate, kernelSetupList, stepNames, stepDefinition, settingPrefixes, type StepDefinition, type StepOutcome, type SettingApply, type CounterRead, type KernelSetup } from "./registry";
+export { registerMachineField, machineField, machineFieldList, type MachineFieldDefinition } from "./registry";
 export { StepContext, type HeldPin } from "./context";
 export { ScopeChecker, type ScopeCheck, type CounterRef } from "./scope";
 export * as fields from "./fields";

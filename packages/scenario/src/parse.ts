@@ -4,7 +4,7 @@ import type { z } from "zod";
 import { parseArchSpec } from "./arch";
 import { ScenarioError } from "./errors";
 import { expected, size } from "./fields";
-import { stepDefinition, stepNames } from "./registry";
+import { machineField, stepDefinition, stepNames } from "./registry";
 import { scenarioSchema, swapDevice } from "./schema";
 import { ScopeChecker } from "./scope";
 import { errorAt, locate, parseSource, type SourceMap } from "./source";
@@ -105,9 +105,31 @@ function readSwap(v: unknown, map: SourceMap, file: string): { swap: number | st
   return { swap: r.data };
 }
 
+/** Take the registered `machine:` fields out of the file (checked by their own schemas) before the built-in schema sees it. */
+function takeMachineFields(value: unknown, map: SourceMap, file: string): { value: unknown; extra: Record<string, unknown> } {
+  const extra: Record<string, unknown> = {};
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return { value, extra };
+  const top = value as Record<string, unknown>;
+  const m = top.machine;
+  if (m === null || typeof m !== "object" || Array.isArray(m)) return { value, extra };
+  const rest: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(m)) {
+    const def = machineField(key);
+    if (def === undefined) {
+      rest[key] = v;
+      continue;
+    }
+    const r = def.schema.safeParse(v);
+    if (!r.success) throw issueError(map, file, ["machine", key], pickIssue(r.error.issues));
+    extra[key] = r.data;
+  }
+  return { value: { ...top, machine: rest }, extra };
+}
+
 /** Parse a scenario from YAML or JSON text; `file` names it in errors. */
 export function parseScenario(text: string, file: string): Scenario {
-  const { value, map } = parseSource(text, file);
+  const { value: raw, map } = parseSource(text, file);
+  const { value, extra } = takeMachineFields(raw, map, file);
   const r = scenarioSchema.safeParse(value);
   if (!r.success) throw issueError(map, file, [], pickIssue(r.error.issues));
   const top = r.data;
@@ -125,7 +147,7 @@ export function parseScenario(text: string, file: string): Scenario {
   }
   const steps = top.steps.map((raw, i) => readStep(raw, i, map, file));
   const swap = readSwap(m.swap, map, file);
-  const machine = { arch, nodes: m.nodes ?? 1, movable: m.movable ?? 0, ...swap, ...(m.memory === undefined ? {} : { memory: m.memory }) };
+  const machine = { arch, nodes: m.nodes ?? 1, movable: m.movable ?? 0, ...swap, ...(m.memory === undefined ? {} : { memory: m.memory }), ...(Object.keys(extra).length === 0 ? {} : { extra }) };
   const s: Scenario = {
     name: top.name,
     ...(top.description === undefined ? {} : { description: top.description }),

@@ -40,6 +40,42 @@ export type KernelSetup = (k: Kernel, scenario: Scenario) => void;
 export type FileSystemCreate = (k: Kernel, name: string, size: number | string, spec: unknown) => AddressSpace;
 
 const fileSystems = new Map<string, FileSystemCreate>();
+
+/**
+ * A field of `machine:` that a feature package defines (`devices:` for
+ * ZONE_DEVICE memory): its schema, checked with the rest of the file, and
+ * how it configures the kernel once the kernel setups have run. `fail`
+ * makes an error located at a path under the field.
+ */
+export interface MachineFieldDefinition<A = unknown> {
+  readonly schema: z.ZodType<A>;
+  apply(k: Kernel, value: A, fail: (path: readonly PropertyKey[], reason: string) => Error): void;
+  /** One line for the format's documentation. */
+  readonly summary?: string;
+}
+
+const machineFields = new Map<string, MachineFieldDefinition>();
+
+/** Add a `machine:` field. Names are unique and may not shadow the built-in ones. */
+export function registerMachineField<A>(name: string, def: MachineFieldDefinition<A>): void {
+  builtins();
+  if (!/^[a-z][a-zA-Z0-9]*$/.test(name)) throw new RangeError(`invalid machine field name "${name}": expected a lower-case word`);
+  if (["arch", "memory", "nodes", "movable", "swap"].includes(name) || machineFields.has(name)) throw new RangeError(`machine field "${name}" is already defined`);
+  machineFields.set(name, def as unknown as MachineFieldDefinition);
+}
+
+/** The registered `machine:` field called `name`, or undefined. */
+export function machineField(name: string): MachineFieldDefinition | undefined {
+  builtins();
+  return machineFields.get(name);
+}
+
+/** The registered `machine:` fields, in registration order. */
+export function machineFieldList(): [string, MachineFieldDefinition][] {
+  builtins();
+  return [...machineFields];
+}
+
 const steps = new Map<string, StepDefinition>();
 const kernelSetups = new Map<string, KernelSetup>();
 const settings = new Map<string, SettingApply>();

@@ -5,7 +5,7 @@ import { counters } from "./counters";
 import { ScenarioError } from "./errors";
 import { counterValue, unknownCounter } from "./expect/evaluate";
 import { validateScenario } from "./parse";
-import { fileSystem, kernelSetupList, stepDefinition, type StepOutcome } from "./registry";
+import { fileSystem, kernelSetupList, machineField, stepDefinition, type StepOutcome } from "./registry";
 import type { ScopeChecker } from "./scope";
 import { errorAt } from "./source";
 import type { Checkpoint, ExpectResult, RunResult, Scenario, Step, StepResult } from "./types";
@@ -68,6 +68,9 @@ function buildKernel(s: Scenario, opts: RunOptions, seed: number): Kernel {
   try {
     const k = opts.kernelFactory ? opts.kernelFactory(cfg) : new Kernel(cfg);
     for (const [, setup] of kernelSetupList()) setup(k, s);
+    for (const [key, value] of Object.entries(m.extra ?? {})) {
+      machineField(key)?.apply(k, value, (path, reason) => errorAt(s.source, s.file, ["machine", key, ...path], reason));
+    }
     return k;
   } catch (e) {
     if (!(e instanceof ModelInputError)) throw e;

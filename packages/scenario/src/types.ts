@@ -13,6 +13,8 @@ export interface MachineSpec {
   readonly swap: number | string;
   /** The swap device's kind: block (the default) or zram (synchronous: swap-in may skip the swap cache). */
   readonly swapKind?: "block" | "zram";
+  /** Fields feature packages define (registerMachineField), as written. */
+  readonly extra?: Readonly<Record<string, unknown>>;
 }
 
 /** A file declared under `files:`: a regular file of `size` bytes, or a shmem/tmpfs file. */

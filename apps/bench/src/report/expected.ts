@@ -45,6 +45,8 @@ export const QUICK_REQUIRED: readonly string[] = [
   "split.pmd.ops_per_s", "split.pmd.ns_per_op", "split.pmd.folios_per_s", "split.pmd.pages_per_s",
   "migrate.4k.ops_per_s", "migrate.4k.ns_per_op", "migrate.4k.folios_per_s", "migrate.4k.pages_per_s",
   "migrate.pmd.ops_per_s", "migrate.pmd.ns_per_op", "migrate.pmd.folios_per_s", "migrate.pmd.pages_per_s",
+  "migrate.device.pmd.ops_per_s", "migrate.device.pmd.ns_per_op", "migrate.device.pmd.folios_per_s", "migrate.device.pmd.pages_per_s",
+  "migrate.device.pmd_split.ops_per_s", "migrate.device.pmd_split.ns_per_op", "migrate.device.pmd_split.folios_per_s", "migrate.device.pmd_split.pages_per_s",
   "swapout.4k.ops_per_s", "swapout.4k.ns_per_op", "swapout.4k.pages_per_s",
   "swapin.4k.ops_per_s", "swapin.4k.ns_per_op", "swapin.4k.pages_per_s",
   "walk.4k.ops_per_s", "walk.4k.ns_per_op",

@@ -21,6 +21,7 @@ describe("targets", () => {
       "heap.growth.pud_thp <= 1.1",
       "ratio.collapse.madv.pmd >= 10",
       "khugepaged.scan.ops_per_s >= 20000000",
+      "migrate.device.pmd.pages_per_s >= 4882812.5",
     ]);
   });
 

@@ -28,6 +28,8 @@ export const TARGETS: readonly Target[] = [
   { metric: "heap.growth.pud_thp", op: "<=", value: 1.1, format: "ratio", what: "heap per PUD THP does not grow with memory size (largest size over the most a smaller one cost)" },
   { metric: "ratio.collapse.madv.pmd", op: ">=", value: 10, format: "ratio", what: "MADV_COLLAPSE of a populated 2M range against the machine's kernel in the same run" },
   { metric: "khugepaged.scan.ops_per_s", op: ">=", value: 2e7, format: "rate", what: "PTEs khugepaged scans per second" },
+  // hmm-tests benchmark_thp_migration's figure: 20 GB/s of modelled memory, to the device and back, in 4 KiB pages.
+  { metric: "migrate.device.pmd.pages_per_s", op: ">=", value: 20e9 / 4096, format: "rate", what: "2 MiB THPs migrated to a device-private device and back: pages (4 KiB) moved per second, 20 GB/s" },
 ];
 
 export type TargetState = "met" | "missed" | "not measured";

@@ -5,6 +5,7 @@ import { archWorkloads } from "./arch";
 import { khugepagedScanWorkload, madvCollapseWorkload } from "./collapse";
 import { faultWorkload } from "./faults";
 import { cowWorkload, forkWorkload } from "./fork";
+import { deviceMigrateWorkload } from "./device";
 import { migrateWorkload } from "./migrate";
 import { munmapWorkload } from "./munmap";
 import { splitWorkload } from "./split";
@@ -79,6 +80,8 @@ export function allWorkloads(sizes: Sizes, opts: ArenaOptions = { check: false }
     splitWorkload(s.split, opts),
     migrateWorkload("4k", s.migrate4k, opts),
     migrateWorkload("pmd", s.migratePmd, opts),
+    deviceMigrateWorkload("pmd", s.migratePmd, opts),
+    deviceMigrateWorkload("pmd_split", Math.max(s.migrate4k, 2 * MiB), opts),
     swapoutWorkload(s.swap, opts),
     swapinWorkload(s.swap, opts),
     walkWorkload("4k", s.walk, s.swWalks, opts),

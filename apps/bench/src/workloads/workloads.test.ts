@@ -46,6 +46,8 @@ describe("workloads", () => {
       "split.pmd",
       "migrate.4k",
       "migrate.pmd",
+      "migrate.device.pmd",
+      "migrate.device.pmd_split",
       "swapout.4k",
       "swapin.4k",
       "walk.4k",
@@ -70,6 +72,8 @@ describe("workloads", () => {
     expect(byName.get("fork.anon.4k")!.per).toEqual({ pages: 256 });
     expect(byName.get("split.pmd")!.ops).toBe(2);
     expect(byName.get("migrate.pmd")!.per).toEqual({ pages: 512 });
+    expect(byName.get("migrate.device.pmd")!.per).toEqual({ pages: 1024 });
+    expect(byName.get("migrate.device.pmd")!.ops).toBe(2);
   });
 
   // Each workload checks its own result and throws when the model did not do the work.

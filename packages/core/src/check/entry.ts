@@ -108,8 +108,8 @@ export function visitEntry(k: Kernel, mm: Mm, R: EntryReg, level: Level, tablePa
     if (!f.test(head, PG_locked)) v("migration", `migration entry at 0x${addr.toString(16)} for unlocked folio ${head}`, { mm: mm.id, addr, pfn });
     if (level !== PTE && (pfn !== head || f.nrPages(head) !== pages)) v("migration", `a level-${level} migration entry at 0x${addr.toString(16)} names pfn ${pfn}, not the head of a folio of ${pages} pages`, { mm: mm.id, addr, pfn });
     seen.rss(counterOf(k, head), pages);
-  } else if (softleafIsDevicePrivate(type)) {
-    // Device-private entries map their folio (rmap, mapcount, reference) while its data lives on the device.
+  } else if (softleafIsDevicePrivate(type) || type === SoftleafType.DEVICE_EXCLUSIVE) {
+    // Device-private and device-exclusive entries map their folio (rmap, mapcount, reference) while the device holds it.
     const pfn = softleafPfn(b.softleaf, off);
     seen.uses(pfn);
     const head = f.head(pfn);

@@ -54,7 +54,8 @@ export function checkFolio(k: Kernel, head: number, seen: FolioSeen, onLru: bool
   if (flags & PG_isolated && !migrating) v("lru", `folio ${head} is still isolated between operations`, { pfn: head });
   if (f.refcount(head) !== expected) v("refcount", `folio ${head} has refcount ${f.refcount(head)}, expected ${expected} (${mappings} mappings${flags & PG_swapcache ? ", swap cache" : ""}${as ? ", page cache" : ""})`, { pfn: head, expected, found: f.refcount(head) });
   if ((flags & PG_lru) !== 0 && !onLru) v("lru", `folio ${head} has PG_lru but is on no list`, { pfn: head });
-  if ((flags & PG_lru) === 0 && mappings > 0 && !migrating) v("lru", `mapped folio ${head} is not on the LRU`, { pfn: head });
+  // ZONE_DEVICE folios never go on an LRU.
+  if ((flags & PG_lru) === 0 && mappings > 0 && !migrating && !k.phys.isZoneDevice(head)) v("lru", `mapped folio ${head} is not on the LRU`, { pfn: head });
   if (flags & PG_swapcache) {
     const off = k.swap.slotOf.get(head);
     if (off === undefined || k.swap.device?.lookup(off) !== head) v("swap", `folio ${head} has PG_swapcache but is not in the swap cache`, { pfn: head });

@@ -17,7 +17,9 @@ const S_ORDER = 7;
 /** 1 for a large anonymous folio (per-size nr_anon). */
 const S_LARGE_ANON = 8;
 const S_PARTIAL = 9;
-export const SHARE_WORDS = 10;
+/** Pages the allocator handed out for the folio: none for ZONE_DEVICE memory, which its pgmap accounts. */
+const S_ALLOCATED = 10;
+export const SHARE_WORDS = 11;
 
 /**
  * Sums over every folio that the node counters, the per-size THP stats and
@@ -33,7 +35,7 @@ export class FolioTotals {
   readonly lru: Float64Array;
   readonly nrAnon = new Float64Array(MTHP_MAX_ORDER + 1);
   readonly nrPartial = new Float64Array(MTHP_MAX_ORDER + 1);
-  /** Pages of every folio. */
+  /** Pages of every folio the page allocator handed out (ZONE_DEVICE folios are their pgmaps'). */
   folioPages = 0;
 
   constructor(readonly nodes: number) {
@@ -58,7 +60,7 @@ export class FolioTotals {
       this.nrAnon[s[S_ORDER]!]! += sign;
       if (s[S_PARTIAL] !== 0) this.nrPartial[s[S_ORDER]!]! += sign;
     }
-    this.folioPages += sign * nr;
+    this.folioPages += sign * s[S_ALLOCATED]!;
   }
 }
 
@@ -72,6 +74,7 @@ export function folioShare(k: Kernel, head: number, out: Float64Array, owned: Re
     out[S_NID] = k.phys.nidOf(head);
     out[S_NR] = nr;
     out[S_LRU] = -1;
+    out[S_ALLOCATED] = nr;
     return out;
   }
   const id = f.lid(head);
@@ -89,6 +92,7 @@ export function folioShare(k: Kernel, head: number, out: Float64Array, owned: Re
   out[S_ORDER] = order;
   out[S_LARGE_ANON] = order > 0 && anon ? 1 : 0;
   out[S_PARTIAL] = order > 0 && anon && f.test(head, PG_partially_mapped) ? 1 : 0;
+  out[S_ALLOCATED] = k.phys.isZoneDevice(head) ? 0 : nr;
   return out;
 }
 

@@ -1,4 +1,5 @@
 import { PMD, PTE, PTE_MARKER_GUARD, PTE_MARKER_POISONED, SoftleafType, entryRegs, softleafIsMigration, softleafTypeOf } from "@hugemm/arch";
+import { removeDeviceExclusiveEntry } from "../mm/device-exclusive";
 import type { AddressSpace } from "../file/address-space";
 import { folioPut } from "../folio/put";
 import type { Kernel } from "../kernel/kernel";
@@ -113,7 +114,8 @@ export function doSwapPage(
   const off = b.swpOffset(orig, 0, PTE);
   if (type !== SoftleafType.SWAP) {
     if (softleafIsMigration(type)) return VM_FAULT_MIGRATION_WAIT;
-    if (type === SoftleafType.DEVICE_PRIVATE_READ || type === SoftleafType.DEVICE_PRIVATE_WRITE || type === SoftleafType.DEVICE_EXCLUSIVE) {
+    if (type === SoftleafType.DEVICE_EXCLUSIVE) return removeDeviceExclusiveEntry(k, mm, vma, slot);
+    if (type === SoftleafType.DEVICE_PRIVATE_READ || type === SoftleafType.DEVICE_PRIVATE_WRITE) {
       return devicePrivate(k, mm, vma, addr, flags, slot, orig);
     }
     if (type === SoftleafType.HWPOISON) return VM_FAULT_HWPOISON;

@@ -121,6 +121,17 @@ export class Folios {
 
   /** Return a folio whose refcount reached zero to the allocator (free_frozen_pages). */
   free(head: number): void {
+    const order = this.unprep(head);
+    this.phys.freePages(head, order);
+  }
+
+  /**
+   * The memmap half of freeing: the pages of the unreferenced, unmapped
+   * folio at `head` stop being a folio (its large row goes). Returns its
+   * order. ZONE_DEVICE drivers use it alone: their pages go back to the
+   * driver, not to the buddy allocator.
+   */
+  unprep(head: number): number {
     const m = this.memmap;
     const id = m.largeId(head);
     if (id === 0) {
@@ -131,8 +142,7 @@ export class Folios {
       }
       s.flags[i] = 0;
       s.mapping[i] = 0;
-      this.phys.freePages(head, 0);
-      return;
+      return 0;
     }
     const order = this.large.order[id - 1]!;
     if (order >= this.pbOrder) {
@@ -147,7 +157,7 @@ export class Folios {
       s.mapcount.fill(0, i, i + n);
     }
     this.large.free(id);
-    this.phys.freePages(head, order);
+    return order;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { PTE, entryRegs } from "@hugemm/arch";
+import { zoneDeviceLongtermPinnable } from "../phys/zone-device";
 import { FAULT_FLAG_REMOTE, FAULT_FLAG_UNSHARE, FAULT_FLAG_WRITE, VM_FAULT_ERROR, VM_FAULT_MIGRATION_WAIT, VM_FAULT_OOM } from "../fault/codes";
 import { handleMmFault, type FaultHandlers } from "../fault/handle";
 import { folioPut } from "../folio/put";
@@ -202,7 +203,7 @@ function gupFastPte(k: Kernel, mm: Mm, vma: Vma, addr: number, flags: number): n
  */
 function finish(k: Kernel, mm: Mm, start: number, res: GupResult, flags: number, longterm: LongtermMigrate, fh: FaultHandlers, hugeFollow: HugeFollow): GupResult {
   if ((flags & FOLL_LONGTERM) === 0 || res.pages.length === 0) return res;
-  const movable = res.pages.filter((p) => p !== k.zeroPfn && k.phys.zoneOf(p).name === "Movable");
+  const movable = res.pages.filter((p) => p !== k.zeroPfn && !longtermPinnable(k, p));
   if (movable.length === 0) return res;
   const nr = res.pages.length;
   // collect_longterm_unpinnable_folios: each folio once, however many of its pages were pinned (a THP's 512).
@@ -210,6 +211,13 @@ function finish(k: Kernel, mm: Mm, start: number, res: GupResult, flags: number,
   releasePages(k, res.pages, flags, false);
   if (!longterm(k, heads)) return { pages: [], fast: 0, error: "ENOMEM" };
   return getUserPages(k, mm, start, nr, flags, false, fh, hugeFollow, longterm);
+}
+
+/** folio_is_longterm_pinnable: not in ZONE_MOVABLE, and not device memory that must stay free to move. */
+function longtermPinnable(k: Kernel, pfn: number): boolean {
+  const pgmap = k.phys.pgmapOf(pfn);
+  if (pgmap !== undefined) return zoneDeviceLongtermPinnable(pgmap);
+  return k.phys.zoneOf(pfn).name !== "Movable";
 }
 
 /** unpin_user_pages(_dirty_lock) / put_page for every page of a result. */

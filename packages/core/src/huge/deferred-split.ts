@@ -46,6 +46,8 @@ export class DeferredSplitQueue {
     if (order <= 1) return;
     if (!partially && !this.k.thp.shrinkUnderused) return;
     if (f.test(head, PG_swapcache)) return;
+    // Device-private THPs are split by their migration, never by the shrinker.
+    if (this.k.phys.isZoneDevice(head)) return;
     if (partially && !f.test(head, PG_partially_mapped)) {
       f.set(head, PG_partially_mapped);
       if (order >= this.k.thp.pmdOrder && this.k.thp.pmdOrder > 0) this.k.events[EV.thp_deferred_split_page]!++;

@@ -1,7 +1,7 @@
 import { folioPut } from "../folio/put";
 import type { Kernel } from "../kernel/kernel";
 import { removeMigrationPtes, tryToMigrate } from "../migrate/migrate";
-import { PG_anon, PG_locked, PG_lru, PG_swapcache, PG_writeback } from "../phys/page-flags";
+import { PG_anon, PG_isolated, PG_locked, PG_lru, PG_swapcache, PG_writeback } from "../phys/page-flags";
 import { rmapLockOf } from "../rmap/walk";
 import { EV, MS, MTHP_STRIDE } from "../stats/counters";
 import { ModelBug, ModelInputError } from "../util/errors";
@@ -148,4 +148,31 @@ function cut(k: Kernel, head: number, oldOrder: number, pieces: readonly [number
     const heads = pieces.map(([p]) => p);
     k.lru.attach(place, [...heads.slice(1), heads[0]!]);
   }
+}
+
+/**
+ * folio_split_unmapped (migrate_vma's split of a THP it already holds): the
+ * anonymous folio at `head` is locked, mapped by no entry (only migration
+ * entries name it) and referenced by the caller alone. It is cut into
+ * folios of `newOrder`, each locked with one reference; an isolated folio's
+ * pieces stay isolated. `faultPage` (a page whose fault started the
+ * migration) holds one more reference, which goes with its new folio. Returns 0, or EBUSY when other references exist.
+ */
+export function splitUnmappedFolio(k: Kernel, head: number, newOrder: number, faultPage = -1): 0 | SplitError {
+  const f = k.folios;
+  const oldOrder = f.order(head);
+  if (oldOrder === 0 || newOrder >= oldOrder || newOrder === 1 || !f.test(head, PG_anon)) return "EINVAL";
+  // A page the caller faulted on holds one more reference, which stays with that page's new folio.
+  const hold = faultPage >= head && faultPage < head + 2 ** oldOrder ? 1 : 0;
+  if (f.mapped(head) || f.refcount(head) !== 1 + hold || f.test(head, PG_swapcache)) return "EBUSY";
+  const isolated = f.test(head, PG_isolated);
+  const pieces = piecesOf(head, oldOrder, newOrder, undefined, true);
+  f.unref(head, 1 + hold);
+  cut(k, head, oldOrder, pieces);
+  for (const [p] of pieces) {
+    f.set(p, PG_locked);
+    if (isolated) f.set(p, PG_isolated);
+  }
+  if (hold) f.ref(f.head(faultPage), 1);
+  return 0;
 }

@@ -17,6 +17,8 @@ import { PG_anon, PG_anon_exclusive, PG_dirty } from "../phys/page-flags";
 import type { MappedAt } from "../rmap/walk";
 import { ModelBug } from "../util/errors";
 import { mkHugeEntry } from "./map";
+import { MEMORY_DEVICE_PRIVATE } from "../phys/zone-device";
+import { mkDevicePrivateFromPresent } from "../migrate/migration-entries";
 
 const R = entryRegs(2);
 
@@ -107,6 +109,12 @@ export function removeMigrationPmd(k: Kernel, dst: number, src: number, m: Mappe
     if (f.test(dst, PG_dirty) && migrationDirty(b.softleaf, off)) b.mkdirty(R, 1, PMD);
     const anon = f.test(dst, PG_anon);
     k.rmap.add(dst, dst, 1, PMD, anon, anon && type !== SoftleafType.MIGRATION_READ, m.mm.id);
+    if (k.phys.pgmapOf(dst)?.type === MEMORY_DEVICE_PRIVATE) {
+      // A device-private THP is mapped back by a device-private PMD entry.
+      mkDevicePrivateFromPresent(k, R, 1, PMD, dst);
+      b.writeEntry(slot.table, slot.index, PMD, R, 1);
+      return true;
+    }
     b.setEntries(k.ptCtx, slot.table, slot.index, PMD, m.addr, R, 1, 1);
     return true;
   } finally {

@@ -170,7 +170,8 @@ function fillPtes(k: Kernel, vma: Vma, ptePa: number, addr: number, page: number
     for (let i = 0; i < nr; i++) {
       let type: number;
       let off: number;
-      if (old.device) {
+      // Frozen, a device-private PMD becomes migration entries like any other (the device's access bits are not tracked).
+      if (old.device && !freeze) {
         type = old.write ? SWP_DEVICE_WRITE : SWP_DEVICE_READ;
         off = migrationOffset(b.softleaf, page + i, false, false);
       } else {

@@ -448,13 +448,23 @@ export class Kernel {
    * invariant checker runs afterwards.
    */
   op<T>(name: string, fn: () => T): T {
-    const r = fn();
-    if (this.config.check) {
+    // An operation made of others (a device command faulting pages in) is checked once, when it ends.
+    this.opDepth++;
+    let r: T;
+    try {
+      r = fn();
+    } finally {
+      this.opDepth--;
+    }
+    if (this.config.check && this.opDepth === 0) {
       this.locks.assertNoneHeld(name);
       this.afterOp(name);
     }
     return r;
   }
+
+  /** How many operations are running, one inside another. */
+  private opDepth = 0;
 
   /** Called after each operation when checking (the invariant checker installs itself here). */
   afterOp: (op: string) => void = () => {};

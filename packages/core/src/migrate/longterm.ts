@@ -18,13 +18,22 @@ export function longtermPinTarget(k: Kernel): NewFolio {
 
 /**
  * migrate_longterm_unpinnable_folios for the heads of the folios a
- * FOLL_LONGTERM pin found in ZONE_MOVABLE (each once): those that can be
- * isolated are migrated (a THP whole, or split when no THP can be had
+ * FOLL_LONGTERM pin found in ZONE_MOVABLE or in device-coherent memory
+ * (each once): device folios go to system memory through their pgmap,
+ * the others that can be isolated are migrated (a THP whole, or split when no THP can be had
  * outside ZONE_MOVABLE); false when migrate_pages left any behind (-ENOMEM).
  */
 export function migrateLongtermUnpinnable(k: Kernel, heads: readonly number[]): boolean {
   const list: number[] = [];
-  for (const head of heads) if (isolateForMigration(k, head)) list.push(head);
+  for (const head of heads) {
+    const pgmap = k.phys.pgmapOf(head);
+    // Device-coherent memory is moved by its driver's side of migrate_vma (migrate_device_coherent_folio).
+    if (pgmap !== undefined) {
+      if (pgmap.migrateToSystem?.(head) !== true) return false;
+      continue;
+    }
+    if (isolateForMigration(k, head)) list.push(head);
+  }
   if (list.length === 0) return true;
   const r = migrateIsolated(k, list, longtermPinTarget(k), MigrateReason.LONGTERM_PIN);
   return r.failed.length === 0;

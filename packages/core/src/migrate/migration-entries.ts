@@ -3,8 +3,11 @@ import {
   PTE,
   SWP_MIGRATION_READ,
   SWP_MIGRATION_READ_EXCLUSIVE,
+  SWP_DEVICE_READ,
+  SWP_DEVICE_WRITE,
   SWP_MIGRATION_WRITE,
   SoftleafType,
+  type Level,
   entryRegs,
   migrationDirty,
   migrationOffset,
@@ -19,6 +22,7 @@ import { folioMaybeDmaPinned } from "../mm/fork";
 import { VM_LOCKED, protIndex } from "../mm/vm-flags";
 import { mmCounter } from "../mm/zap";
 import { PG_anon, PG_anon_exclusive, PG_dirty, PG_hwpoison, PG_mlocked } from "../phys/page-flags";
+import { MEMORY_DEVICE_PRIVATE } from "../phys/zone-device";
 import { pageVmaMappedWalk, rmapWalk, type MappedAt } from "../rmap/walk";
 import { ModelBug } from "../util/errors";
 
@@ -51,7 +55,7 @@ export function tryToMigrate(k: Kernel, src: number, opts: TtuOpts = {}): boolea
   const anon = f.test(src, PG_anon);
   let ok = true;
   const one = (m: MappedAt): boolean => {
-    if (!m.present) return true;
+    if (!m.present && !isDevicePrivateEntry(k, m)) return true;
     const { slot } = m;
     if (m.level !== PTE) {
       if (opts.splitHuge) {
@@ -67,7 +71,13 @@ export function tryToMigrate(k: Kernel, src: number, opts: TtuOpts = {}): boolea
         // page_vma_mapped_walk_restart: whatever the split left mapped is handled PTE by PTE.
         return pageVmaMappedWalk(k, m.mm, m.vma, src, f.index(src), f.nrPages(src), one);
       }
-      if (m.level === PMD && setPmdMigrationEntry(k, src, m)) return true;
+      if (!m.present && deviceEntryToMigration(k, src, m)) return true;
+      if (m.present && m.level === PMD && setPmdMigrationEntry(k, src, m)) return true;
+      ok = false;
+      return false;
+    }
+    if (!m.present) {
+      if (deviceEntryToMigration(k, src, m)) return true;
       ok = false;
       return false;
     }
@@ -105,6 +115,68 @@ export function tryToMigrate(k: Kernel, src: number, opts: TtuOpts = {}): boolea
   return ok;
 }
 
+/** Whether the non-present entry of `m` is a device-private entry (the only non-present mapping try_to_migrate takes). */
+function isDevicePrivateEntry(k: Kernel, m: MappedAt): boolean {
+  const b = k.backend;
+  b.readEntry(m.slot.table, m.slot.index, m.level, R, 0);
+  const type = softleafTypeOf(b.swpType(R, 0, m.level));
+  return type === SoftleafType.DEVICE_PRIVATE_READ || type === SoftleafType.DEVICE_PRIVATE_WRITE;
+}
+
+/**
+ * try_to_migrate_one on a non-present entry: a device-private entry (PTE or
+ * PMD) naming `src` becomes a migration entry — writable for a writable one,
+ * read-exclusive for an exclusive anon page, read otherwise; neither young
+ * nor dirty (the device's accesses are not tracked in the entry), soft-dirty
+ * and uffd-wp carried. Other softleaves (migration entries already there)
+ * are left. Returns false when an exclusive page may be pinned.
+ */
+function deviceEntryToMigration(k: Kernel, src: number, m: MappedAt): boolean {
+  const b = k.backend;
+  const f = k.folios;
+  const { slot, level } = m;
+  b.readEntry(slot.table, slot.index, level, R, 0);
+  const type = softleafTypeOf(b.swpType(R, 0, level));
+  if (type !== SoftleafType.DEVICE_PRIVATE_READ && type !== SoftleafType.DEVICE_PRIVATE_WRITE) return true;
+  const ptl = k.tables.ptl(slot.tablePa);
+  k.locks.acquire(ptl);
+  try {
+    const exclusive = f.test(src, PG_anon) && f.pageTest(m.page, PG_anon_exclusive);
+    if (exclusive) {
+      if (folioMaybeDmaPinned(k, src)) return false;
+      f.pageSet(m.page, PG_anon_exclusive, false);
+    }
+    const sd = b.capabilities.softDirty && b.swpSoftDirty(R, 0, level);
+    const wp = b.capabilities.uffdWp && b.swpUffdWp(R, 0, level);
+    const mtype = type === SoftleafType.DEVICE_PRIVATE_WRITE ? SWP_MIGRATION_WRITE : exclusive ? SWP_MIGRATION_READ_EXCLUSIVE : SWP_MIGRATION_READ;
+    b.softleafEntry(R, 1, level, mtype, migrationOffset(b.softleaf, m.page, false, false));
+    if (sd) b.swpMkSoftDirty(R, 1, level);
+    if (wp) b.swpMkUffdWp(R, 1, level);
+    b.writeEntry(slot.table, slot.index, level, R, 1);
+    k.rmap.remove(src, m.page, 1, level, m.mm.id);
+    folioPut(k, src, 1);
+    return true;
+  } finally {
+    k.locks.release(ptl);
+  }
+}
+
+/**
+ * The entry a migration entry becomes when the new folio is device-private
+ * (remove_migration_pte): a device-private entry of the same page, writable
+ * iff the restored mapping would be, soft-dirty and uffd-wp kept. Written in
+ * register R[o] at `level`, replacing the present entry built there.
+ */
+export function mkDevicePrivateFromPresent(k: Kernel, v: Uint32Array, o: number, level: Level, page: number): void {
+  const b = k.backend;
+  const write = b.write(v, o, level);
+  const sd = b.capabilities.softDirty && b.softDirty(v, o, level);
+  const wp = b.capabilities.uffdWp && b.uffdWp(v, o, level);
+  b.softleafEntry(v, o, level, write ? SWP_DEVICE_WRITE : SWP_DEVICE_READ, migrationOffset(b.softleaf, page, false, false));
+  if (sd) b.swpMkSoftDirty(v, o, level);
+  if (wp) b.swpMkUffdWp(v, o, level);
+}
+
 /**
  * remove_migration_ptes: every migration entry naming `src` becomes a
  * mapping of the corresponding page of `dst` (which may be `src` itself when
@@ -119,7 +191,10 @@ export function removeMigrationPtes(k: Kernel, dst: number, src: number, opts: T
   const b = k.backend;
   const f = k.folios;
   const anon = f.test(dst, PG_anon);
-  const zeroRemap = opts.zeroRemap === true && anon && f.order(dst) === 0 && !f.test(dst, PG_mlocked);
+  // ZONE_DEVICE pages are never replaced by the shared zero page.
+  const zeroRemap = opts.zeroRemap === true && anon && f.order(dst) === 0 && !f.test(dst, PG_mlocked) && !k.phys.isZoneDevice(dst);
+  // A device-private folio is mapped back by device-private entries: the CPU cannot reach it.
+  const devicePrivate = k.phys.pgmapOf(dst)?.type === MEMORY_DEVICE_PRIVATE;
   if (opts.zeroRemap === true && dst !== src) throw new ModelBug(`remove_migration_ptes with the shared zero page from folio ${src} to another folio ${dst}`);
   rmapWalk(
     k,
@@ -158,8 +233,14 @@ export function removeMigrationPtes(k: Kernel, dst: number, src: number, opts: T
       if (f.test(dst, PG_dirty) && migrationDirty(b.softleaf, off)) b.mkdirty(R, 1, PTE);
       const exclusive = anon && type !== SoftleafType.MIGRATION_READ;
       k.rmap.add(dst, page, 1, PTE, anon, exclusive, m.mm.id);
-      // set_pte_at: through set_ptes, so arm64 refolds a block once its last entry is back.
-      b.setEntries(k.ptCtx, slot.table, slot.index, PTE, m.addr, R, 1, 1);
+      if (devicePrivate) {
+        // A device-private entry is not present: nothing to fold.
+        mkDevicePrivateFromPresent(k, R, 1, PTE, page);
+        b.writeEntry(slot.table, slot.index, PTE, R, 1);
+      } else {
+        // set_pte_at: through set_ptes, so arm64 refolds a block once its last entry is back.
+        b.setEntries(k.ptCtx, slot.table, slot.index, PTE, m.addr, R, 1, 1);
+      }
       return true;
     },
     src,

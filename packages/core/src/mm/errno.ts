@@ -1,10 +1,12 @@
 /**
- * The errno values the memory-management system calls return, with the
- * kernel's numbers (include/uapi/asm-generic/errno-base.h and errno.h).
+ * The errno values the memory-management system calls (and the device
+ * drivers' commands) return, with the kernel's numbers (include/uapi/asm-generic/errno-base.h and errno.h).
  */
 export const ERRNO = {
   EPERM: 1,
+  ENOENT: 2,
   EINTR: 4,
+  ENXIO: 6,
   EBADF: 9,
   EAGAIN: 11,
   ENOMEM: 12,

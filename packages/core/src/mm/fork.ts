@@ -1,4 +1,5 @@
-import { PTE, SoftleafType, SWP_MIGRATION_READ, entryRegs, softleafIsMigration, softleafPfn, softleafTypeOf, type Level } from "@hugemm/arch";
+import { PTE, SoftleafType, SWP_DEVICE_READ, SWP_MIGRATION_READ, entryRegs, softleafIsDevicePrivate, softleafIsMigration, softleafPfn, softleafTypeOf, type Level } from "@hugemm/arch";
+import { restoreExclusivePte } from "./device-exclusive";
 import { normalPage } from "../fault/wp";
 import type { Kernel } from "../kernel/kernel";
 import { GFP_HIGHUSER_MOVABLE } from "../phys/gfp";
@@ -141,7 +142,8 @@ function copyPteRange(k: Kernel, dst: Mm, src: Mm, dstVma: Vma, srcVma: Vma, dst
         di++;
         continue;
       }
-      if (!b.present(R, 0, PTE)) {
+      // A device-exclusive entry is restored in the parent, then copied as the present PTE it now is.
+      if (!b.present(R, 0, PTE) && !restoreExclusivePte(k, srcVma, srcSlot.table, si)) {
         copyNonpresentPte(k, dst, dstVma, srcSlot.table, si, dstSlot.table, di);
         addr += ps;
         si++;
@@ -244,6 +246,20 @@ function copyNonpresentPte(k: Kernel, dst: Mm, dstVma: Vma, srcTable: Uint32Arra
       const wp = b.capabilities.uffdWp && b.swpUffdWp(R, 0, PTE);
       b.softleafEntry(R, 0, PTE, SWP_MIGRATION_READ, off);
       if (sd) b.swpMkSoftDirty(R, 0, PTE);
+      if (wp) b.swpMkUffdWp(R, 0, PTE);
+      b.writeEntry(srcTable, si, PTE, R, 0);
+    }
+  } else if (softleafIsDevicePrivate(type)) {
+    // The device's copy is shared like a page: a reference, an rmap dup (it cannot be pinned) and rss.
+    const page = softleafPfn(b.softleaf, off);
+    const head = k.folios.head(page);
+    k.folios.ref(head);
+    dst.addRss(mmCounter(k, head), 1);
+    k.rmap.tryDupAnon(head, page, 1, PTE, false, dst.id);
+    if (type === SoftleafType.DEVICE_PRIVATE_WRITE && isCowMapping(dstVma.flags)) {
+      // The parent's entry becomes readable: soft-dirty is dropped, uffd-wp kept.
+      const wp = b.capabilities.uffdWp && b.swpUffdWp(R, 0, PTE);
+      b.softleafEntry(R, 0, PTE, SWP_DEVICE_READ, off);
       if (wp) b.swpMkUffdWp(R, 0, PTE);
       b.writeEntry(srcTable, si, PTE, R, 0);
     }

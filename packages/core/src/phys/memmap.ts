@@ -59,21 +59,22 @@ export class Memmap {
   readonly pbMask: number;
   /** log2(pbPages): pfns stay below 2^32, so a shift finds a pfn's pageblock. */
   readonly pbShift: number;
-  readonly nrPageblocks: number;
+  /** Pageblocks the memmap covers; grows when ZONE_DEVICE ranges are added above RAM (growTo). */
+  nrPageblocks: number;
   readonly startPfn: number;
-  readonly endPfn: number;
+  endPfn: number;
   private readonly sections: (MemSection | undefined)[];
   /** Free-list links of free blocks of order >= pbOrder, as pfns. */
-  readonly pbNext: Int32Array;
-  readonly pbPrev: Int32Array;
+  pbNext: Int32Array;
+  pbPrev: Int32Array;
   /** Order of the free block headed at this pageblock, or -1. */
-  readonly pbFreeOrder: Int8Array;
+  pbFreeOrder: Int8Array;
   /** Migratetype of the pageblock. */
-  readonly pbMigratetype: Uint8Array;
+  pbMigratetype: Uint8Array;
   /** Zone index of the pageblock. */
-  readonly pbZone: Uint8Array;
+  pbZone: Uint8Array;
   /** Large-folio row id + 1 of the folio of order >= pbOrder covering this pageblock (0: none). */
-  readonly pbLarge: Int32Array;
+  pbLarge: Int32Array;
   private materialised = 0;
   /**
    * While the incremental checker records an operation: a mark per
@@ -102,6 +103,33 @@ export class Memmap {
     this.pbMigratetype = new Uint8Array(this.nrPageblocks);
     this.pbZone = new Uint8Array(this.nrPageblocks);
     this.pbLarge = new Int32Array(this.nrPageblocks);
+  }
+
+  /**
+   * Extend the memmap to `endPfn` (memory hotplug's sparse_add_section for a
+   * ZONE_DEVICE range): the per-pageblock arrays are reallocated, so no hot
+   * path may hold on to them across an operation that adds device memory.
+   */
+  growTo(endPfn: number): void {
+    if (endPfn <= this.endPfn) return;
+    if (endPfn > 2 ** 32) throw new ModelBug(`memory up to pfn ${endPfn} is beyond the 2^32 pages the memmap indexes`);
+    if (endPfn % this.pbPages !== 0) throw new ModelBug(`memmap end ${endPfn} is not pageblock aligned`);
+    const n = endPfn / this.pbPages;
+    const grow = <T extends Int32Array | Int8Array | Uint8Array>(a: T, fill: number): T => {
+      const b = new (a.constructor as new (len: number) => T)(n);
+      b.set(a);
+      if (fill !== 0) b.fill(fill, a.length);
+      return b;
+    };
+    this.pbNext = grow(this.pbNext, -1);
+    this.pbPrev = grow(this.pbPrev, -1);
+    this.pbFreeOrder = grow(this.pbFreeOrder, -1);
+    this.pbMigratetype = grow(this.pbMigratetype, 0);
+    this.pbZone = grow(this.pbZone, 0);
+    this.pbLarge = grow(this.pbLarge, 0);
+    this.sections.length = n;
+    this.nrPageblocks = n;
+    this.endPfn = endPfn;
   }
 
   /** The section of `pfn`, materialising it. */

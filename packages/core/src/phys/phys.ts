@@ -4,6 +4,7 @@ import { __GFP_DIRECT_RECLAIM, __GFP_KSWAPD_RECLAIM, __GFP_MOVABLE, __GFP_NORETR
 import { LargeFolios, Memmap } from "./memmap";
 import { MIGRATE_MOVABLE } from "./migratetype";
 import { PAGE_ALLOC_COSTLY_ORDER, Zone, type PcpList, type ZoneName } from "./zone";
+import { PagemapRanges, type DevPagemap, type MemremapError } from "./zone-device";
 
 export interface PhysConfig {
   /** PAGE_SHIFT of the arch. */
@@ -52,8 +53,18 @@ export class PhysMem {
   readonly memmap: Memmap;
   readonly large = new LargeFolios();
   readonly nodes: readonly NodeMem[];
+  /** The buddy allocator's zones (ZONE_DEVICE zones are not among them: see deviceZones). */
   readonly zones: readonly Zone[];
+  /** Every zone by index (pbZone): the buddy zones, then one ZONE_DEVICE zone per node that has device memory. */
+  private readonly allZones: Zone[];
+  /** ZONE_DEVICE zone of each node, once memremap_pages added a range there. */
+  readonly deviceZones = new Map<number, Zone>();
+  /** pgmap_array: device ranges by pfn. */
+  readonly pagemaps = new PagemapRanges();
+  /** RAM pages: every pfn at or above this (and below the memmap's end) is ZONE_DEVICE. */
   readonly totalPages: number;
+  private readonly physBits: number;
+  private readonly pbOrder: number;
   /** min_free_kbytes. */
   readonly minFreeKbytes: number;
   slowpath: AllocSlowpath | undefined;
@@ -104,6 +115,9 @@ export class PhysMem {
     }
     this.nodes = nodes;
     this.zones = zones;
+    this.allZones = [...zones];
+    this.physBits = cfg.physBits;
+    this.pbOrder = cfg.pbOrder;
     for (const z of zones) this.initZone(z);
     this.minFreeKbytes = this.calculateMinFreeKbytes();
     this.setupWatermarks(this.minFreeKbytes);
@@ -167,7 +181,54 @@ export class PhysMem {
   }
 
   zoneOf(pfn: number): Zone {
-    return this.zones[this.memmap.pbZone[this.memmap.pageblock(pfn)]!]!;
+    return this.allZones[this.memmap.pbZone[this.memmap.pageblock(pfn)]!]!;
+  }
+
+  /** folio_is_zone_device / is_zone_device_page. */
+  isZoneDevice(pfn: number): boolean {
+    return pfn >= this.totalPages && pfn < this.memmap.endPfn;
+  }
+
+  /** page_pgmap: the pgmap of a ZONE_DEVICE page, or undefined for any other pfn. */
+  pgmapOf(pfn: number): DevPagemap | undefined {
+    return pfn >= this.totalPages ? this.pagemaps.lookup(pfn) : undefined;
+  }
+
+  /**
+   * The hotplug half of memremap_pages (pagemap_range): a range that meets
+   * System RAM is refused with ENXIO, one that meets another pgmap with
+   * ENOMEM, one beyond the physical address space or not pageblock aligned
+   * with EINVAL. Otherwise the memmap grows to cover it, its pageblocks join
+   * the node's ZONE_DEVICE zone (spanned, never managed: no page of it
+   * reaches the free lists) and the pgmap is found by pfn from now on.
+   */
+  memremapRange(p: DevPagemap): 0 | MemremapError {
+    const pb = 2 ** this.pbOrder;
+    const { startPfn: start, nrPages: nr, nid } = p;
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(nr) || nr <= 0 || start % pb !== 0 || nr % pb !== 0) return "EINVAL";
+    if (nid < 0 || nid >= this.nodes.length) return "EINVAL";
+    if (start < this.totalPages) return "ENXIO";
+    if ((start + nr) * this.pageSize > 2 ** this.physBits || start + nr > 2 ** 32) return "EINVAL";
+    if (this.pagemaps.overlaps(start, nr)) return "ENOMEM";
+    const m = this.memmap;
+    m.growTo(start + nr);
+    const old = this.deviceZones.get(nid);
+    const index = old?.index ?? this.allZones.length;
+    const zs = old === undefined ? start : Math.min(old.startPfn, start);
+    const ze = old === undefined ? start + nr : Math.max(old.endPfn, start + nr);
+    // resize_zone_range: the zone spans every device range of its node.
+    const z = new Zone(m, this.large, { nid, name: "Device", index, startPfn: zs, endPfn: ze, maxOrder: this.maxOrder, pageSize: this.pageSize, managedPages: 0 });
+    this.allZones[index] = z;
+    this.deviceZones.set(nid, z);
+    m.pbZone.fill(index, start / pb, (start + nr) / pb);
+    m.pbMigratetype.fill(MIGRATE_MOVABLE, start / pb, (start + nr) / pb);
+    this.pagemaps.add(p);
+    return 0;
+  }
+
+  /** memunmap_pages' hotplug half: the range leaves pgmap_array (its pages must be idle: the caller checks). */
+  memunmapRange(p: DevPagemap): boolean {
+    return this.pagemaps.remove(p);
   }
 
   nidOf(pfn: number): number {

@@ -3,7 +3,8 @@ import { type LargeFolios, type Memmap } from "./memmap";
 import { FALLBACKS, MIGRATE_MOVABLE, MIGRATE_PCPTYPES, MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE, type Migratetype } from "./migratetype";
 import { ORDER_MASK, ORDER_SHIFT, PGTY_buddy } from "./page-flags";
 
-export type ZoneName = "Normal" | "Movable";
+/** "Device" is ZONE_DEVICE: memory hot-added by memremap_pages, never in the buddy allocator. */
+export type ZoneName = "Normal" | "Movable" | "Device";
 
 /** PAGE_ALLOC_COSTLY_ORDER: orders above it are "costly" (no retry loops, no pcp). */
 export const PAGE_ALLOC_COSTLY_ORDER = 3;
@@ -44,7 +45,7 @@ export class Zone {
   constructor(
     private readonly memmap: Memmap,
     readonly large: LargeFolios,
-    opts: { nid: number; name: ZoneName; index: number; startPfn: number; endPfn: number; maxOrder: number; pageSize: number },
+    opts: { nid: number; name: ZoneName; index: number; startPfn: number; endPfn: number; maxOrder: number; pageSize: number; managedPages?: number },
   ) {
     this.nid = opts.nid;
     this.name = opts.name;
@@ -52,7 +53,7 @@ export class Zone {
     this.startPfn = opts.startPfn;
     this.endPfn = opts.endPfn;
     this.maxOrder = opts.maxOrder;
-    this.managedPages = opts.endPfn - opts.startPfn;
+    this.managedPages = opts.managedPages ?? opts.endPfn - opts.startPfn;
     const n = (opts.maxOrder + 1) * MIGRATE_PCPTYPES;
     this.heads = new Int32Array(n).fill(-1);
     this.tails = new Int32Array(n).fill(-1);

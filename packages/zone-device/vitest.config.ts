@@ -1,0 +1,3 @@
+import { hugemmProject } from "@hugemm/vitest-config";
+
+export default hugemmProject("zone-device");
