@@ -135,11 +135,7 @@ describe("parse errors name the file, line, column and field", () => {
 
     );
     expect(parseError("name: x\nsteps:\n  - read: { pid: 1, at: 0, len: 4K, expectError: EWHAT }\n")).toBe(
-<<<<<<< HEAD
-      'bad.yaml:3:50: steps[0].read.expectError: expected an errno or fault name (EPERM, EINTR, EBADF, EAGAIN, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST, ENODEV, EINVAL, ETXTBSY, ENOSPC, EOVERFLOW, EOPNOTSUPP, EHWPOISON, SIGSEGV, SIGBUS, HWPOISON, OOM, MIGRATION_WAIT), got "EWHAT"',
-=======
-      'bad.yaml:3:50: steps[0].read.expectError: expected an errno or fault name (EPERM, ENOENT, EINTR, ENXIO, EBADF, EAGAIN, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST, ENODEV, EINVAL, ETXTBSY, EOVERFLOW, EOPNOTSUPP, EHWPOISON, SIGSEGV, SIGBUS, HWPOISON, OOM, MIGRATION_WAIT), got "EWHAT"',
->>>>>>> zone-device
+      'bad.yaml:3:50: steps[0].read.expectError: expected an errno or fault name (EPERM, ENOENT, EINTR, ENXIO, EBADF, EAGAIN, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST, ENODEV, EINVAL, ETXTBSY, ENOSPC, EOVERFLOW, EOPNOTSUPP, EHWPOISON, SIGSEGV, SIGBUS, HWPOISON, OOM, MIGRATION_WAIT), got "EWHAT"',
     );
   });
 
