@@ -28,6 +28,7 @@ export function scenarioFromOps(
   m.nodes = machine.nodes;
   m.movable = machine.movable;
   m.swap = machine.swapKind === undefined ? machine.swap : { size: machine.swap, kind: machine.swapKind };
+  if (machine.kernel !== undefined) m.kernel = machine.kernel;
   top.machine = m;
   if (extras.seed !== undefined) top.seed = extras.seed;
   if (pairs.length > 0) top.settings = Object.fromEntries(pairs);
