@@ -1,6 +1,6 @@
 // The kernel object and its configuration.
 export { Kernel, type TlbStats, type CoreFlushReason } from "./kernel/kernel";
-export { resolveConfig, type KernelConfig, type ResolvedConfig, type SwapKind } from "./kernel/config";
+export { KERNEL_VERSIONS, resolveConfig, type KernelConfig, type KernelVersion, type ResolvedConfig, type SwapKind } from "./kernel/config";
 export { Features, type KernelFeature, type ViolationReport } from "./kernel/feature";
 
 // Address spaces, VMAs and the system calls on them.

@@ -29,6 +29,7 @@ export function scenarioFromOps(
   m.movable = machine.movable;
   m.swap = machine.swapKind === undefined ? machine.swap : { size: machine.swap, kind: machine.swapKind };
   for (const [key, v] of Object.entries(machine.extra ?? {})) m[key] = v;
+  if (machine.kernel !== undefined) m.kernel = machine.kernel;
   top.machine = m;
   if (extras.seed !== undefined) top.seed = extras.seed;
   if (pairs.length > 0) top.settings = Object.fromEntries(pairs);

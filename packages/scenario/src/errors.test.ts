@@ -65,7 +65,7 @@ describe("parse errors name the file, line, column and field", () => {
       'bad.yaml:3:11: steps[0].mmap.len: missing: expected a size such as 4096, "4K", "2M" or "1G"',
     );
     expect(parseError("name: x\nsteps:\n  - read: { pid: one, at: 0, len: 4K }\n")).toBe('bad.yaml:3:18: steps[0].read.pid: expected a process id (a whole number from 1), got "one"');
-    expect(parseError("name: x\nmachine: 4G\nsteps: []\n")).toBe('bad.yaml:2:10: machine: expected a map with fields arch, memory, nodes, movable, swap, got "4G"');
+    expect(parseError("name: x\nmachine: 4G\nsteps: []\n")).toBe('bad.yaml:2:10: machine: expected a map with fields arch, memory, nodes, movable, swap, kernel, got "4G"');
     expect(parseError("name: x\nsettings: [a]\nsteps: []\n")).toBe('bad.yaml:2:11: settings: expected a map of settings, such as { "transparent_hugepage/enabled": always }, got a list');
     expect(parseError("name: X_y\nsteps: []\n")).toBe('bad.yaml:1:7: name: expected a scenario name of lower-case letters, digits and - (such as pmd-thp-fork), got "X_y"');
   });

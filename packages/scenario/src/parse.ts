@@ -147,7 +147,7 @@ export function parseScenario(text: string, file: string): Scenario {
   }
   const steps = top.steps.map((raw, i) => readStep(raw, i, map, file));
   const swap = readSwap(m.swap, map, file);
-  const machine = { arch, nodes: m.nodes ?? 1, movable: m.movable ?? 0, ...swap, ...(m.memory === undefined ? {} : { memory: m.memory }), ...(Object.keys(extra).length === 0 ? {} : { extra }) };
+  const machine = { arch, nodes: m.nodes ?? 1, movable: m.movable ?? 0, ...swap, ...(m.memory === undefined ? {} : { memory: m.memory }), ...(m.kernel === undefined ? {} : { kernel: m.kernel }), ...(Object.keys(extra).length === 0 ? {} : { extra }) };
   const s: Scenario = {
     name: top.name,
     ...(top.description === undefined ? {} : { description: top.description }),

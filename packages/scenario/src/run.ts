@@ -61,6 +61,7 @@ function buildKernel(s: Scenario, opts: RunOptions, seed: number): Kernel {
     movable: m.movable,
     swap: m.swap,
     ...(m.swapKind === undefined ? {} : { swapKind: m.swapKind }),
+    ...(m.kernel === undefined ? {} : { kernelVersion: m.kernel }),
     seed,
     check: opts.check ?? true,
     ...(m.memory === undefined ? {} : { memory: m.memory }),

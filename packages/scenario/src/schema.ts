@@ -1,3 +1,4 @@
+import { KERNEL_VERSIONS, type KernelVersion } from "@hugemm/core";
 import { z } from "zod";
 import { bool, leaf, obj, oneOf, pattern, size, text } from "./fields";
 import { settingsMap } from "./steps/control";
@@ -16,6 +17,10 @@ export const scenarioSchema = obj({
     movable: size.optional(),
     // A size, or { size, kind }: checked by parseScenario, which names the field that is wrong.
     swap: z.unknown().optional(),
+    // YAML reads 6.18 as a number: accept it as the version it spells.
+    kernel: leaf<string | number>(`a kernel version whose /proc layout the views follow: ${KERNEL_VERSIONS.join(" or ")}`, (v) => (typeof v === "string" || typeof v === "number") && (KERNEL_VERSIONS as readonly string[]).includes(String(v)))
+      .transform((v) => String(v) as KernelVersion)
+      .optional(),
   }).optional(),
   seed: leaf<number>("a seed (a whole number)", (v) => typeof v === "number" && Number.isSafeInteger(v)).optional(),
   settings: settingsMap.optional(),

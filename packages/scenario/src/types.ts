@@ -1,4 +1,4 @@
-import type { Kernel, Mm } from "@hugemm/core";
+import type { Kernel, KernelVersion, Mm } from "@hugemm/core";
 import type { SourceMap } from "./source";
 
 /** The machine a scenario runs on. Sizes are byte counts or size strings ("4G"). */
@@ -15,6 +15,8 @@ export interface MachineSpec {
   readonly swapKind?: "block" | "zram";
   /** Fields feature packages define (registerMachineField), as written. */
   readonly extra?: Readonly<Record<string, unknown>>;
+  /** The kernel whose /proc layout the views print (default 6.18). */
+  readonly kernel?: KernelVersion;
 }
 
 /** A file declared under `files:`: a regular file of `size` bytes, or a shmem/tmpfs file. */

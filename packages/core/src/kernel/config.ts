@@ -21,6 +21,13 @@ export interface KernelConfig {
    * neighbours allow, without the swap cache).
    */
   readonly swapKind?: SwapKind;
+  /**
+   * The kernel whose /proc views (vmstat, meminfo) the model prints, with
+   * the build each assumes (stats/meminfo.ts reportBuild): `6.18` (the
+   * default, the layout of Linux 6.18 as this project's reference machine
+   * builds it) or `mm-new` (the newest mm tree).
+   */
+  readonly kernelVersion?: KernelVersion;
   /** Seed of every random choice (default 1). */
   readonly seed?: number;
   /** Run the invariant checker after every operation (default: the HUGEMM_CHECK environment variable, else off). */
@@ -60,6 +67,10 @@ export interface KernelConfig {
 export type SwapKind = "block" | "zram";
 export type CheckMode = "incremental" | "full";
 
+/** The kernels whose view layouts the model knows. */
+export const KERNEL_VERSIONS = ["6.18", "mm-new"] as const;
+export type KernelVersion = (typeof KERNEL_VERSIONS)[number];
+
 export interface ResolvedConfig {
   readonly backend: ArchBackend;
   readonly memoryBytes: number;
@@ -67,6 +78,7 @@ export interface ResolvedConfig {
   readonly movableBytesPerNode: number;
   readonly swapBytes: number;
   readonly swapKind: SwapKind;
+  readonly kernelVersion: KernelVersion;
   readonly seed: number;
   readonly check: boolean;
   readonly fastPaths: boolean;
@@ -103,6 +115,8 @@ export function resolveConfig(c: KernelConfig): ResolvedConfig {
   const swap = c.swap === undefined ? 0 : parseSize("swap size", c.swap);
   const swapKind = c.swapKind ?? "block";
   if (swapKind !== "block" && swapKind !== "zram") throw new ModelInputError("swap kind", String(swapKind), "block or zram");
+  const kernelVersion = c.kernelVersion ?? "6.18";
+  if (!(KERNEL_VERSIONS as readonly string[]).includes(kernelVersion)) throw new ModelInputError("kernel version", String(kernelVersion), KERNEL_VERSIONS.join(" or "));
   const seed = c.seed ?? 1;
   if (!Number.isInteger(seed)) throw new ModelInputError("seed", seed, "an integer");
   if (swap % g.pageSize !== 0) throw new ModelInputError("swap size", swap, `a multiple of the page size (${g.pageSize} bytes)`);
@@ -119,6 +133,7 @@ export function resolveConfig(c: KernelConfig): ResolvedConfig {
     movableBytesPerNode: movable,
     swapBytes: swap,
     swapKind,
+    kernelVersion,
     seed,
     check: c.check ?? envCheck,
     fastPaths: c.fastPaths ?? true,

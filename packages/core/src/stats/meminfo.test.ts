@@ -25,8 +25,8 @@ const get = (m: Meminfo, name: string) => field(m.fields, name);
 const model = (m: Meminfo, name: string) => field(m.model, name);
 
 describe("meminfo text", () => {
-  it("prints a small known state exactly, in the kernel's order and layout", () => {
-    const k = new Kernel({ backend: createX86_64Backend(), memory: "64M", swap: "1M" });
+  it("prints a small known state exactly, in the kernel's order and layout (the newest mm tree's)", () => {
+    const k = new Kernel({ backend: createX86_64Backend(), memory: "64M", swap: "1M", kernelVersion: "mm-new" });
     const mm = k.createMm();
     insertAnonVma(k, mm, 0x4000_0000, 64 * KiB, VM_READ | VM_WRITE | VM_ACCOUNT);
     k.touch(mm, 0x4000_0000, 32 * KiB, true, 1);

@@ -2,6 +2,7 @@ import { PMD } from "@hugemm/arch";
 import type { Kernel } from "../kernel/kernel";
 import { VM_ACCOUNT } from "../mm/vm-flags";
 import { ModelInputError } from "../util/errors";
+import { reportBuild } from "./build";
 import { NS, type NodeStatName } from "./counters";
 
 /**
@@ -9,47 +10,17 @@ import { NS, type NodeStatName } from "./counters";
  * mm/show_mem.c, hugetlb_report_meminfo, x86's arch_report_meminfo), computed
  * from the model's counters in the kernel's order and text layout.
  *
- * Lines the model has no notion of print 0: Buffers (no block devices),
- * Zswap/Zswapped, KReclaimable, Slab, SReclaimable, SUnreclaim, Ftrace,
- * KernelStack (the model's nr_kernel_stack, never charged), NFS_Unstable,
- * Bounce, WritebackTmp, VmallocTotal/Used/Chunk, Percpu, HardwareCorrupted
- * (no memory-failure layer counts num_poisoned_pages), CmaTotal,
- * Unaccepted, Balloon, GPUActive, GPUReclaim.
+ * Which lines exist follows the build (stats/build.ts: the kernel version
+ * and its configuration). Lines the model has no notion of print 0:
+ * Buffers (no block devices), Zswap/Zswapped, KReclaimable, Slab,
+ * SReclaimable, SUnreclaim, Ftrace, KernelStack (the model's
+ * nr_kernel_stack, never charged), NFS_Unstable, Bounce, WritebackTmp,
+ * VmallocTotal/Used/Chunk, Percpu, HardwareCorrupted (no memory-failure
+ * layer counts num_poisoned_pages), CmaTotal, Unaccepted, Balloon,
+ * GPUActive, GPUReclaim.
  */
 
-/**
- * The build the reports describe. Options that decide which lines exist
- * follow the model: CONFIG_NUMA with more than one node (then also
- * NUMA_BALANCING), CONFIG_TRANSPARENT_HUGEPAGE where the arch has PMD THP
- * (HAVE_ARCH_TRANSPARENT_HUGEPAGE; 8xx has none), the PUD variant where it
- * has PUD THP, and the x86 lines on x86. The zones are the model's: no
- * ZONE_DMA/DMA32, HIGHMEM or ZONE_DEVICE. Always on: SWAP, MIGRATION,
- * COMPACTION, HUGETLB_PAGE, CMA (with MEMORY_ISOLATION), KSM, ZSWAP,
- * ZSMALLOC, MEMORY_FAILURE, UNACCEPTED_MEMORY, IOMMU_SUPPORT, SHMEM. Off:
- * BALLOON, DEBUG_TLBFLUSH, PER_VMA_LOCK_STATS, DEBUG_STACK_USAGE,
- * SHADOW_CALL_STACK, PAGE_OWNER, HIGHMEM.
- */
-export interface ReportBuild {
-  readonly numa: boolean;
-  readonly numaBalancing: boolean;
-  readonly thp: boolean;
-  readonly thpPud: boolean;
-  readonly x86: boolean;
-  /** HPAGE_PMD_NR: base pages one PMD maps. */
-  readonly hpagePmdNr: number;
-}
-
-export function reportBuild(k: Kernel): ReportBuild {
-  const numa = k.phys.nodes.length > 1;
-  return {
-    numa,
-    numaBalancing: numa,
-    thp: k.backend.capabilities.pmdThp,
-    thpPud: k.backend.capabilities.pudThp,
-    x86: k.backend.arch === "x86-64",
-    hpagePmdNr: k.pagesAt(PMD),
-  };
-}
+export { reportBuild, type ReportBuild } from "./build";
 
 /** One hugetlb pool (struct hstate) as the reports see it. */
 export interface HstateReport {
@@ -280,7 +251,9 @@ export function meminfo(k: Kernel): Meminfo {
     ["Slab", 0],
     ["SReclaimable", 0],
     ["SUnreclaim", 0],
-    ["Ftrace", 0],
+  ];
+  if (build.ftrace) f.push(["Ftrace", 0]);
+  f.push(
     // NR_KERNEL_STACK_KB is kept in kB already.
     ["KernelStack", ns("nr_kernel_stack")],
     ["PageTables", K(ns("nr_page_table_pages"))],
@@ -294,8 +267,8 @@ export function meminfo(k: Kernel): Meminfo {
     ["VmallocUsed", 0],
     ["VmallocChunk", 0],
     ["Percpu", 0],
-    ["HardwareCorrupted", 0],
-  ];
+  );
+  if (build.memoryFailure) f.push(["HardwareCorrupted", 0]);
   if (build.thp) {
     f.push(
       ["AnonHugePages", K(ns("nr_anon_transparent_hugepages"))],
@@ -305,7 +278,10 @@ export function meminfo(k: Kernel): Meminfo {
       ["FilePmdMapped", K(ns("nr_file_pmdmapped"))],
     );
   }
-  f.push(["CmaTotal", 0], ["CmaFree", K(ns("nr_free_cma"))], ["Unaccepted", 0], ["Balloon", 0], ["GPUActive", 0], ["GPUReclaim", 0]);
+  if (build.cma) f.push(["CmaTotal", 0], ["CmaFree", K(ns("nr_free_cma"))]);
+  if (build.unaccepted) f.push(["Unaccepted", 0]);
+  f.push(["Balloon", 0]);
+  if (build.version === "mm-new") f.push(["GPUActive", 0], ["GPUReclaim", 0]);
   const h = hrep.hstates[hrep.defaultIndex]!;
   let hugetlbBytes = 0;
   for (const s of hrep.hstates) hugetlbBytes += s.pageSize * s.total;

@@ -2,7 +2,8 @@ import type { Kernel } from "../kernel/kernel";
 import { MIGRATETYPE_NAMES, MIGRATE_PCPTYPES } from "../phys/migratetype";
 import type { ZoneName } from "../phys/zone";
 import { EV, NODE_STATS, NS, VM_EVENTS, type NodeStatName, ME, MODEL_EVENTS } from "./counters";
-import { checkReportValue, globalNodeState, hugetlbReport, hugetlbTotalPages, reportBuild, totalreservePages, type ReportBuild, type ReportField } from "./meminfo";
+import { reportBuild, type ReportBuild } from "./build";
+import { checkReportValue, globalNodeState, hugetlbReport, hugetlbTotalPages, totalreservePages, type ReportField } from "./meminfo";
 
 /**
  * /proc/vmstat (mm/vmstat.c vmstat_text and vmstat_start): zone stat items,
@@ -32,7 +33,7 @@ const PRINT_IN_THP = new Set(["nr_shmem_hugepages", "nr_shmem_pmdmapped", "nr_fi
 /** A kernel item name and whether this build has it. */
 type Item = readonly [name: string, present: boolean];
 
-function zoneItems(): Item[] {
+function zoneItems(b: ReportBuild): Item[] {
   return [
     ["nr_free_pages", true],
     ["nr_free_pages_blocks", true],
@@ -45,7 +46,7 @@ function zoneItems(): Item[] {
     ["nr_mlock", true],
     ["nr_zspages", true],
     ["nr_free_cma", true],
-    ["nr_unaccepted", true],
+    ["nr_unaccepted", b.unaccepted],
   ];
 }
 
@@ -93,51 +94,51 @@ function nodeItems(b: ReportBuild): Item[] {
       "nr_kernel_misc_reclaimable",
       "nr_foll_pin_acquired",
       "nr_foll_pin_released",
-      "nr_vmalloc",
-      "nr_kernel_stack",
-      "nr_page_table_pages",
-      "nr_sec_page_table_pages",
-      "nr_iommu_pages",
-      "nr_swapcached",
     ].map(always),
+    ["nr_vmalloc", b.version === "mm-new"],
+    ...["nr_kernel_stack", "nr_page_table_pages", "nr_sec_page_table_pages", "nr_iommu_pages", "nr_swapcached"].map(always),
     ["pgpromote_success", b.numaBalancing],
     ["pgpromote_candidate", b.numaBalancing],
     ["pgpromote_candidate_nrl", b.numaBalancing],
-    ...[
-      "pgdemote_kswapd",
-      "pgdemote_direct",
-      "pgdemote_khugepaged",
-      "pgdemote_proactive",
-      "pgsteal_kswapd",
-      "pgsteal_direct",
-      "pgsteal_khugepaged",
-      "pgsteal_proactive",
-      "pgsteal_anon",
-      "pgsteal_file",
-      "pgscan_kswapd",
-      "pgscan_direct",
-      "pgscan_khugepaged",
-      "pgscan_proactive",
-      "pgscan_anon",
-      "pgscan_file",
-      "pgrotate_anon",
-      "pgrotate_file",
-      "pgrefill",
-      "nr_hugetlb",
-      "nr_balloon_pages",
-      "nr_kernel_file_pages",
-      "nr_gpu_active",
-      "nr_gpu_reclaim",
-    ].map(always),
+    ...["pgdemote_kswapd", "pgdemote_direct", "pgdemote_khugepaged", "pgdemote_proactive"].map(always),
+    // Counted per node in the newest mm tree; 6.18 has them among the events.
+    ...RECLAIM_NODE_ITEMS.map((n): Item => [n, b.version === "mm-new"]),
+    ...["nr_hugetlb", "nr_balloon_pages", "nr_kernel_file_pages"].map(always),
+    ...["nr_gpu_active", "nr_gpu_reclaim"].map((n): Item => [n, b.version === "mm-new"]),
   ];
 }
 
+/** The reclaim counters the newest mm tree keeps per node, in its order. */
+const RECLAIM_NODE_ITEMS = [
+  "pgsteal_kswapd",
+  "pgsteal_direct",
+  "pgsteal_khugepaged",
+  "pgsteal_proactive",
+  "pgsteal_anon",
+  "pgsteal_file",
+  "pgscan_kswapd",
+  "pgscan_direct",
+  "pgscan_khugepaged",
+  "pgscan_proactive",
+  "pgscan_anon",
+  "pgscan_file",
+  "pgrotate_anon",
+  "pgrotate_file",
+  "pgrefill",
+];
+
 function eventItems(b: ReportBuild): Item[] {
   const on = (c: boolean, ...names: string[]): Item[] => names.map((n) => [n, c] as const);
+  const v618 = b.version === "6.18";
   return [
     ...on(true, "pgpgin", "pgpgout", "pswpin", "pswpout"),
-    ...on(true, "pgalloc_normal", "pgalloc_movable", "allocstall_normal", "allocstall_movable", "pgskip_normal", "pgskip_movable"),
-    ...on(true, "pgfree", "pgactivate", "pgdeactivate", "pglazyfree", "pgfault", "pgmajfault", "pglazyfreed", "pgreuse", "pgscan_direct_throttle"),
+    ...on(true, ...["pgalloc", "allocstall", "pgskip"].flatMap((e) => b.zones.map((z) => `${e}_${z}`))),
+    ...on(true, "pgfree", "pgactivate", "pgdeactivate", "pglazyfree", "pgfault", "pgmajfault", "pglazyfreed"),
+    ...on(v618, "pgrefill"),
+    ...on(true, "pgreuse"),
+    ...on(v618, "pgsteal_kswapd", "pgsteal_direct", "pgsteal_khugepaged", "pgsteal_proactive", "pgscan_kswapd", "pgscan_direct", "pgscan_khugepaged", "pgscan_proactive"),
+    ...on(true, "pgscan_direct_throttle"),
+    ...on(v618, "pgscan_anon", "pgscan_file", "pgsteal_anon", "pgsteal_file"),
     ...on(b.numa, "zone_reclaim_success", "zone_reclaim_failed"),
     ...on(true, "pginodesteal", "slabs_scanned", "kswapd_inodesteal", "kswapd_low_wmark_hit_quickly", "kswapd_high_wmark_hit_quickly", "pageoutrun", "pgrotated"),
     ...on(true, "drop_pagecache", "drop_slab", "oom_kill"),
@@ -155,7 +156,8 @@ function eventItems(b: ReportBuild): Item[] {
       "compact_daemon_migrate_scanned",
       "compact_daemon_free_scanned",
     ),
-    ...on(true, "htlb_buddy_alloc_success", "htlb_buddy_alloc_fail", "cma_alloc_success", "cma_alloc_fail"),
+    ...on(true, "htlb_buddy_alloc_success", "htlb_buddy_alloc_fail"),
+    ...on(b.cma, "cma_alloc_success", "cma_alloc_fail"),
     ...on(
       true,
       "unevictable_pgs_culled",
@@ -188,9 +190,10 @@ function eventItems(b: ReportBuild): Item[] {
     ),
     ...on(b.thp && b.thpPud, "thp_split_pud"),
     ...on(b.thp, "thp_zero_page_alloc", "thp_zero_page_alloc_failed", "thp_swpout", "thp_swpout_fallback"),
+    ...on(b.balloonCompaction, "balloon_inflate", "balloon_deflate", "balloon_migrate"),
     ...on(true, "swap_ra", "swap_ra_hit", "swpin_zero", "swpout_zero", "ksm_swpin_copy", "cow_ksm", "zswpin", "zswpout", "zswpwb"),
     ...on(b.x86, "direct_map_level2_splits", "direct_map_level3_splits", "direct_map_level2_collapses", "direct_map_level3_collapses"),
-    ...on(true, "nrswpin", "nrswpout"),
+    ...on(b.version === "mm-new", "nrswpin", "nrswpout"),
   ];
 }
 
@@ -203,7 +206,7 @@ export function vmstatItemNames(k: Kernel): string[] {
     ["nr_memmap_pages", true],
     ["nr_memmap_boot_pages", true],
   ];
-  return [...zoneItems(), ...numaItems(b), ...nodeItems(b), ...vmStatItems, ...eventItems(b)].filter(([, present]) => present).map(([n]) => n);
+  return [...zoneItems(b), ...numaItems(b), ...nodeItems(b), ...vmStatItems, ...eventItems(b)].filter(([, present]) => present).map(([n]) => n);
 }
 
 /** vm_dirty_ratio and dirty_background_ratio defaults. */

@@ -101,3 +101,21 @@ steps:
     expect(() => parseScenario(text("true"), "bad.yaml")).toThrow('bad.yaml:3:32: machine.swap: expected a swap size such as "1G", or { size, kind } with kind block or zram, got true');
   });
 });
+
+describe("machine.kernel", () => {
+  const text = (kernel: string) => `
+name: kernel
+machine: { kernel: ${kernel} }
+steps:
+  - expect:
+      - counter: nr_gpu_active
+        equals: 0
+`;
+  it("mm-new has the newest tree's counters; 6.18 does not", () => {
+    expect(verdicts(runText(text("mm-new")))).toEqual([["counter", true, 0]]);
+    expect(() => runText(text("6.18"))).toThrow(/test\.yaml:6:\d+: steps\[0\]\.expect\[0\]\.counter: unknown counter "nr_gpu_active"/);
+  });
+  it("an unknown version is an error at the field", () => {
+    expect(() => parseScenario(text("5.10"), "bad.yaml")).toThrow("bad.yaml:3:20: machine.kernel: expected a kernel version whose /proc layout the views follow: 6.18 or mm-new, got 5.1");
+  });
+});
