@@ -547,9 +547,20 @@ static void report_census(pid_t pid, const char *name, uintptr_t addr, size_t le
     unsigned long run = 0, first = 1;
     uint64_t lo = 1, hi = 0;
     int order = 0;
+    /* pagemap in chunks: one read per 512 pages. */
+    static uint64_t chunk[512];
+    uintptr_t chunk_at = 0;
+    size_t chunk_n = 0;
     for (uintptr_t p = addr; p < addr + len; p += PAGE) {
         uint64_t e = 0, fl = 0, count = 0;
-        if (pread(fd, &e, 8, (off_t)(p / PAGE * 8)) != 8) e = 0;
+        if (p < chunk_at || p >= chunk_at + chunk_n * PAGE) {
+            size_t want = (addr + len - p) / PAGE;
+            if (want > 512) want = 512;
+            ssize_t got = pread(fd, chunk, want * 8, (off_t)(p / PAGE * 8));
+            chunk_at = p;
+            chunk_n = got > 0 ? (size_t)got / 8 : 0;
+        }
+        if (p < chunk_at + chunk_n * PAGE) e = chunk[(p - chunk_at) / PAGE];
         if (e & PM_PRESENT) {
             uint64_t pfn = e & PFN_MASK, head;
             fl = kpf(pfn);

@@ -1,6 +1,6 @@
 import { PTE } from "@hugemm/arch";
 import { folioAt, MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, meminfo, smaps, smapsRollup, vmstat, walkAddress, type Kernel, type MemSizeStats, type Mm } from "@hugemm/core";
-import { encodeRuns } from "./census";
+import { modelCensus } from "./model-census";
 import type { CheckpointView, ProcView, RangeView, VmaView } from "./views";
 
 const kB = (bytes: number) => Math.floor(bytes / 1024);
@@ -74,9 +74,7 @@ function rangeView(k: Kernel, mm: Mm, addr: number, len: number, entries: Return
       vmFlags: e.vmFlags.split(" ").filter((x) => x !== "").join(","),
     });
   }
-  const tokens: string[] = [];
-  for (let a = addr; a < addr + len; a += k.pageSize) tokens.push(modelPageToken(k, mm, a));
-  return { len, vmas, census: encodeRuns(tokens) };
+  return { len, vmas, census: modelCensus(k, mm, addr, len) };
 }
 
 /** status, rollup and named ranges of one model process. */
