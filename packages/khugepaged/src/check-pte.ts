@@ -19,6 +19,7 @@ export class PteCheck {
   folio = -1;
   flags = 0;
   mapcount = 0;
+  refcount = 0;
   noneOrZero = 0;
   shared = 0;
   unmapped = 0;
@@ -27,7 +28,11 @@ export class PteCheck {
   maxSwap = 0;
   maxShared = 0;
 
-  reset(isKhugepaged: boolean, order: number, pmdOrder: number, maxNone: number, maxSwap: number, maxShared: number, swapAllowed: boolean): void {
+  /** The arch has uffd-wp bits to look at. */
+  uffdWp = false;
+
+  reset(isKhugepaged: boolean, order: number, pmdOrder: number, maxNone: number, maxSwap: number, maxShared: number, swapAllowed: boolean, uffdWp: boolean): void {
+    this.uffdWp = uffdWp;
     this.isKhugepaged = isKhugepaged;
     this.order = order;
     this.pmdOrder = pmdOrder;
@@ -84,25 +89,38 @@ export function collapseCheckPte(k: Kernel, vma: Vma, r: EntryReg, ctx: PteCheck
       countCollapseEvent(k, ctx.order, EV.thp_scan_exceed_swap_pte, MS.collapse_exceed_swap_pte);
       return fail(ctx, SCAN.EXCEED_SWAP_PTE);
     }
-    if (b.capabilities.uffdWp && b.isSoftleaf(r, 0, PTE) && b.swpUffdWp(r, 0, PTE)) return fail(ctx, SCAN.PTE_UFFD);
+    if (ctx.uffdWp && b.isSoftleaf(r, 0, PTE) && b.swpUffdWp(r, 0, PTE)) return fail(ctx, SCAN.PTE_UFFD);
     return PTE_CHECK_CONTINUE;
   }
   // A uffd-wp bit would have to move to the huge entry, and then report faults outside the registered range.
-  if (b.capabilities.uffdWp && b.uffdWp(r, 0, PTE)) return fail(ctx, SCAN.PTE_UFFD);
+  if (ctx.uffdWp && b.uffdWp(r, 0, PTE)) return fail(ctx, SCAN.PTE_UFFD);
   // vm_normal_folio: special PTEs (PFN maps) have no folio to collapse.
   if (b.special(r, 0, PTE)) return fail(ctx, SCAN.PAGE_NULL);
   const f = k.folios;
   const head = f.head(pfn);
   ctx.folio = head;
-  const flags = f.flags(head);
+  // The folio's words, read once: an order-0 folio's from its memmap section.
+  const small = f.lid(head) === 0;
+  let flags: number;
+  let mapcount: number;
+  if (small) {
+    const sec = f.section(head);
+    const i = head & k.phys.memmap.pbMask;
+    flags = sec.flags[i]!;
+    mapcount = sec.mapcount[i]!;
+    ctx.refcount = sec.refcount[i]!;
+  } else {
+    flags = f.flags(head);
+    mapcount = f.mapcount(head);
+    ctx.refcount = f.refcount(head);
+  }
   ctx.flags = flags;
+  ctx.mapcount = mapcount;
   // folio_test_lazyfree with a clean PTE: MADV_FREE'd memory khugepaged would otherwise resurrect (no VM_DROPPABLE VMAs in the model).
   if (ctx.isKhugepaged && (flags & (PG_anon | PG_swapbacked)) === PG_anon && !b.dirty(r, 0, PTE)) return fail(ctx, SCAN.PAGE_LAZYFREE);
   if ((flags & PG_anon) === 0) return fail(ctx, SCAN.PAGE_ANON);
   // folio_maybe_mapped_shared: for an order-0 folio, more than one mapping.
-  const mapcount = f.mapcount(head);
-  ctx.mapcount = mapcount;
-  const shared = f.lid(head) === 0 ? mapcount > 1 : k.rmap.maybeMappedShared(head);
+  const shared = small ? mapcount > 1 : k.rmap.maybeMappedShared(head);
   if (shared && ++ctx.shared > ctx.maxShared) {
     countCollapseEvent(k, ctx.order, EV.thp_scan_exceed_share_pte, MS.collapse_exceed_shared_pte);
     return fail(ctx, SCAN.EXCEED_SHARED_PTE);

@@ -1,5 +1,5 @@
 import { PMD, PTE, entryRegs } from "@hugemm/arch";
-import { EV, FOLL_LONGTERM, FOLL_PIN, FOLL_WRITE, MAP_ANONYMOUS, MAP_PRIVATE, MS, MTHP_STRIDE, PG_hwpoison, PROT_READ, PROT_WRITE, Slot, WALK_OK, type Kernel, type Mm } from "@hugemm/core";
+import { EV, FOLL_LONGTERM, FOLL_PIN, FOLL_WRITE, MAP_ANONYMOUS, MAP_PRIVATE, MS, MTHP_STRIDE, NS, PG_hwpoison, PG_locked, PROT_READ, PROT_WRITE, Slot, WALK_OK, type Kernel, type Mm } from "@hugemm/core";
 import { describe, expect, it } from "vitest";
 import { collapseHugePageSteps, type CollapseStep } from "./collapse-huge-page";
 import { SCAN, scanName } from "./scan-result";
@@ -97,6 +97,35 @@ describe("collapse_huge_page, step by step", () => {
     const a = populated(t, 2);
     expect(scanName(stepped(t, a, 9, (s) => s === "allocated" && void t.k.munmap(t.mm, a + MB2 - KB4, KB4)).result)).toBe("address_range");
     expect(scanName(stepped(t, a + MB2, 9, (s) => s === "allocated" && void (t.mm.flags |= 2)).result)).toBe("any_process");
+  });
+});
+
+describe("collapse_huge_page against another thread at its lock points", () => {
+  /** The head of the folio mapped at `addr`. */
+  function folioAt(t: TestMachine, addr: number): number {
+    const slot = new Slot();
+    t.mm.walker.find(addr, PTE, false, slot);
+    t.k.backend.readEntry(slot.table, slot.index, PTE, R, 0);
+    return t.k.folios.head(t.k.backend.pfn(R, 0, PTE));
+  }
+
+  it("MADV_NOHUGEPAGE while the lock was dropped: SCAN_VMA_CHECK", () => {
+    const t = machine();
+    const a = populated(t);
+    expect(scanName(stepped(t, a, 9, (s) => s === "allocated" && void madvise(t, a, MB2, MADV.NOHUGEPAGE)).result)).toBe("vma_check");
+  });
+
+  it("a folio locked by someone else: SCAN_PAGE_LOCK, and everything isolated so far put back", () => {
+    const t = machine();
+    const a = populated(t);
+    const head = folioAt(t, a + 100 * KB4);
+    const { result } = stepped(t, a, 9, (s) => {
+      if (s === "revalidated") t.k.folios.set(head, PG_locked);
+    });
+    expect(scanName(result)).toBe("page_lock");
+    t.k.folios.clear(head, PG_locked);
+    expect(t.k.phys.nodeStats(0)[NS.nr_isolated_anon]).toBe(0);
+    expect(pteAt(t.k, t.mm, a)).toEqual({ present: true, cont: false });
   });
 });
 

@@ -52,7 +52,7 @@ export function isolate(k: Kernel, c: LimitContext, vma: Vma, pte: Uint32Array, 
   const f = k.folios;
   const nr = 1 << order;
   const ctx = CTX;
-  ctx.reset(c.isKhugepaged, order, c.pmdOrder, collapseMaxPtesNone(c, vma, order), 0, collapseMaxPtesShared(c, order), false);
+  ctx.reset(c.isKhugepaged, order, c.pmdOrder, collapseMaxPtesNone(c, vma, order), 0, collapseMaxPtesShared(c, order), false, b.capabilities.uffdWp);
   let referenced = 0;
   let i = index;
   let result = SCAN.FAIL;

@@ -33,7 +33,6 @@ export interface ScanOut {
  */
 export function collapseScanPmd(k: Kernel, mm: Mm, vma: Vma, start: number, cc: CollapseControl, out: ScanOut): number {
   const b = k.backend;
-  const f = k.folios;
   const pmdOrder = k.thp.pmdOrder;
   const nr = 1 << pmdOrder;
   let result = findPmd(k, mm, start, SLOT, PMD_STATE);
@@ -46,7 +45,7 @@ export function collapseScanPmd(k: Kernel, mm: Mm, vma: Vma, start: number, cc: 
   const ctx = CTX;
   // With an mTHP order enabled the whole table is scanned, and each window's own limit applied later.
   const maxNone = enabled !== 1 << pmdOrder ? cc.s.limit : collapseMaxPtesNone(cc, vma, pmdOrder);
-  ctx.reset(cc.isKhugepaged, pmdOrder, pmdOrder, maxNone, collapseMaxPtesSwap(cc, pmdOrder), collapseMaxPtesShared(cc, pmdOrder), true);
+  ctx.reset(cc.isKhugepaged, pmdOrder, pmdOrder, maxNone, collapseMaxPtesSwap(cc, pmdOrder), collapseMaxPtesShared(cc, pmdOrder), true, b.capabilities.uffdWp);
   const ptePa = PMD_STATE.ptePa;
   const pte = k.tables.get(ptePa);
   const ptl = k.tables.ptl(ptePa);
@@ -78,7 +77,7 @@ export function collapseScanPmd(k: Kernel, mm: Mm, vma: Vma, start: number, cc: 
       break;
     }
     // Racy in the kernel (no folio lock yet); isolation checks again.
-    if (anonExpectedRefs(k, ctx) !== f.refcount(head)) {
+    if (anonExpectedRefs(k, ctx) !== ctx.refcount) {
       result = SCAN.PAGE_COUNT;
       break;
     }

@@ -155,6 +155,17 @@ describe("selftests/mm/khugepaged.c, anonymous memory", () => {
         body += validate(2, "p", "0", "2M") + `  - exit: { pid: 2 }\n  - expect:\n      - mapped: { pid: 1, at: p, level: pmd }\n` + validate(1, "p", "0", "2M");
         run("collapse_max_ptes_shared", body);
       });
+
+
+      it("collapse_fork_cow_race (the parent's writes before and after the child's collapse, one thread)", () => {
+        // 64 shared pages written before fork; the child writes the rest and collapses; the parent rewrites the shared ones.
+        let body = MMAP(1, "p", 1) + fill(1, "p", "0", "256K") + `  - fork: { pid: 1, child: 2 }\n` + `  - write: { pid: 2, at: p+256K, len: 1792K, pattern: 8 }\n`;
+        body += `  - write: { pid: 1, at: p, len: 128K, pattern: 9 }\n`;
+        body += collapse(c, 2, "p", 1, true);
+        body += `  - write: { pid: 1, at: p+128K, len: 128K, pattern: 9 }\n`;
+        body += validate(2, "p", "0", "256K") + `  - expect:\n      - data: { pid: 2, at: p+256K, len: 1792K, pattern: 8 }\n      - data: { pid: 1, at: p, len: 256K, pattern: 9 }\n      - mapped: { pid: 1, at: p, level: pte }\n`;
+        run("collapse_fork_cow_race", body);
+      });
     });
   }
 
