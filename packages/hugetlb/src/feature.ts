@@ -17,6 +17,7 @@ import {
 import { checkHugetlb } from "./check";
 import type { Hstate } from "./hstate";
 import { createHugetlbFile, fallocateHugetlbFile, mountHugetlbfs, truncateHugetlbFile, type HugetlbfsMount } from "./hugetlbfs";
+import { demotePages } from "./demote";
 import { setMaxHugePages, setOvercommit } from "./pool";
 import { HugetlbState } from "./state";
 import { formatHugetlbPages, hugetlbPagesKb, hugetlbReport, hugetlbSysfs, nodeHugetlbMeminfo, smapsHugetlb } from "./views";
@@ -114,6 +115,13 @@ export class Hugetlb implements KernelFeature {
       else this.setOvercommit(h, checkCount(key, count));
       return;
     }
+    m = /^hugepages\/(hugepages-\d+kB)\/(demote|demote_size)$/.exec(key);
+    if (m !== null && this.state.demoteTo.has(this.hstate(m[1]!))) {
+      const h = this.hstate(m[1]!);
+      if (m[2] === "demote") this.demote(h, checkCount(key, count));
+      else this.setDemoteSize(h, key, String(value));
+      return;
+    }
     m = /^node(\d+)\/hugepages\/(hugepages-\d+kB)\/nr_hugepages$/.exec(key);
     if (m !== null) {
       this.setNrHugepages(this.hstate(m[2]!), checkCount(key, count), Number(m[1]));
@@ -121,7 +129,29 @@ export class Hugetlb implements KernelFeature {
     }
     if (key === "vm/nr_hugepages") return void this.setNrHugepages(this.defaultHstate, checkCount(key, count));
     if (key === "vm/nr_overcommit_hugepages") return this.setOvercommit(this.defaultHstate, checkCount(key, count));
-    throw new ModelInputError("hugetlb setting", key, "hugepages/hugepages-<size>kB/{nr_hugepages,nr_overcommit_hugepages}, node<N>/hugepages/hugepages-<size>kB/nr_hugepages, vm/nr_hugepages or vm/nr_overcommit_hugepages");
+    throw new ModelInputError("hugetlb setting", key, "hugepages/hugepages-<size>kB/{nr_hugepages,nr_overcommit_hugepages,demote,demote_size} (demote only where the size can demote), node<N>/hugepages/hugepages-<size>kB/nr_hugepages, vm/nr_hugepages or vm/nr_overcommit_hugepages");
+  }
+
+  /**
+   * Write `demote` of `h`: split up to `count` free, unreserved pages into
+   * pages of its demote_size. Returns the pages demoted.
+   */
+  demote(h: Hstate, count: number): number {
+    checkCount("demote", count);
+    const dst = this.state.demoteTo.get(h);
+    if (dst === undefined) throw new ModelInputError("demote", h.name, `an hstate with demote files (${[...this.state.demoteTo.keys()].map((x) => x.name).join(", ") || "none on this arch"})`);
+    return this.k.op("hugetlb-demote", () => demotePages(this.state, h, dst, count));
+  }
+
+  /** Write demote_size of `h`: an hstate below it of at least the default order (EINVAL otherwise, a ModelInputError here). */
+  private setDemoteSize(h: Hstate, key: string, value: string): void {
+    const min = this.defaultHstate.order;
+    const dst = this.state.hstates.find((x) => `${x.size / 1024}kB` === value.trim() || String(x.size) === value.trim());
+    if (dst === undefined || dst.order >= h.order || dst.order < min) {
+      const valid = this.state.hstates.filter((x) => x.order < h.order && x.order >= min).map((x) => `${x.size / 1024}kB`);
+      throw new ModelInputError(key, value, `a smaller hstate of at least the default size: ${valid.join(", ")}`);
+    }
+    this.state.demoteTo.set(h, dst);
   }
 
   /** Mount a hugetlbfs instance (ENOMEM when min_size cannot be reserved). */
