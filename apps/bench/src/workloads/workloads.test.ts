@@ -16,6 +16,8 @@ const TINY: Sizes = {
   walk: 4 * MiB,
   swWalks: 64,
   hwWalks: 16,
+  hugetlb2m: 4 * MiB,
+  hugetlb1g: GiB,
 };
 
 /** One untimed call, as the harness makes it. */
@@ -50,6 +52,9 @@ describe("workloads", () => {
       "walk.pmd",
       "walk.4k.hw",
       "walk.pmd.hw",
+      "fault.hugetlb.2m",
+      "fault.hugetlb.1g",
+      "resize.hugetlb.2m",
     ]);
     expect(new Set(ws.map((w) => w.name)).size).toBe(ws.length);
   });
@@ -64,6 +69,9 @@ describe("workloads", () => {
     expect(byName.get("fork.anon.4k")!.per).toEqual({ pages: 256 });
     expect(byName.get("split.pmd")!.ops).toBe(2);
     expect(byName.get("migrate.pmd")!.per).toEqual({ pages: 512 });
+    expect(byName.get("fault.hugetlb.2m")!.ops).toBe(2);
+    expect(byName.get("fault.hugetlb.1g")!.ops).toBe(1);
+    expect(byName.get("resize.hugetlb.2m")!.ops).toBe(4);
   });
 
   // Each workload checks its own result and throws when the model did not do the work.
