@@ -25,6 +25,8 @@ import { formatHugetlbPages, hugetlbPagesKb, hugetlbReport, hugetlbSysfs, nodeHu
 /** MAP_HUGE_SHIFT / MAP_HUGE_MASK: the log2 page size in mmap and memfd flags. */
 export const MAP_HUGE_SHIFT = 26;
 export const MAP_HUGE_MASK = 0x3f;
+/** memfd_create's MFD_HUGETLB. */
+export const MFD_HUGETLB = 0x0004;
 
 /** hugetlbfs mount options: pagesize= and size=/min_size= (bytes, or a size string such as "4M"). */
 export interface HugetlbfsOptions {
@@ -171,6 +173,20 @@ export class Hugetlb implements KernelFeature {
   createFile(name: string, size: number | string, mount?: HugetlbfsMount): AddressSpace {
     const m = mount ?? { h: this.defaultHstate, subpool: null };
     return createHugetlbFile(this.state, name, parseSize("hugetlbfs file size", size), m);
+  }
+
+  /**
+   * memfd_create(2) with MFD_HUGETLB and the MAP_HUGE_* size bits: an empty
+   * file on the internal hugetlbfs mount of that size (ENODEV for a size
+   * without an hstate; EINVAL without MFD_HUGETLB, which this provides).
+   */
+  memfdCreate(name: string, flags: number): SysResult<AddressSpace> {
+    if (!Number.isInteger(flags)) throw new ModelInputError("memfd_create flags", flags, "an integer of MFD_* flags");
+    if ((flags & MFD_HUGETLB) === 0) return sysErr("EINVAL", "memfd_create without MFD_HUGETLB: only hugetlb memfds are provided here");
+    const log = (flags >>> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
+    const h = log === 0 ? this.state.hstates[this.state.defaultIndex] : this.state.hstates.find((x) => x.entry.shift === log);
+    if (h === undefined) return sysErr("ENODEV", `MFD_HUGETLB size 2^${log} has no hstate (sizes: ${this.sizesText()})`);
+    return sysOk(createHugetlbFile(this.state, `/memfd:${name} (deleted)`, 0, { h, subpool: null }));
   }
 
   /** ftruncate(2) of a hugetlbfs file. */
