@@ -20,7 +20,7 @@ import { createHugetlbFile, fallocateHugetlbFile, mountHugetlbfs, truncateHugetl
 import { demotePages } from "./demote";
 import { setMaxHugePages, setOvercommit } from "./pool";
 import { HugetlbState } from "./state";
-import { formatHugetlbPages, hugetlbPagesKb, hugetlbReport, hugetlbSysfs, nodeHugetlbMeminfo, smapsHugetlb } from "./views";
+import { formatHugetlbPages, formatHugetlbSysfs, hugetlbPagesKb, hugetlbReport, hugetlbSysfs, nodeHugetlbMeminfo, smapsHugetlb } from "./views";
 
 /** MAP_HUGE_SHIFT / MAP_HUGE_MASK: the log2 page size in mmap and memfd flags. */
 export const MAP_HUGE_SHIFT = 26;
@@ -205,6 +205,11 @@ export class Hugetlb implements KernelFeature {
   /** The sysfs and sysctl values, by path. */
   sysfs(): Record<string, number> {
     return hugetlbSysfs(this.state);
+  }
+
+  /** The sysfs and sysctl files with their contents, one `file:value` line each. */
+  formatSysfs(): string {
+    return formatHugetlbSysfs(this.state);
   }
 
   /** /sys/devices/system/node/node<N>/meminfo's hugetlb lines. */

@@ -48,6 +48,19 @@ export function hugetlbSysfs(st: HugetlbState): Record<string, number> {
   return out;
 }
 
+/**
+ * The hugetlb files as `grep -r . ` prints them: /sys/kernel/mm/hugepages,
+ * /sys/devices/system/node/node<N>/hugepages and /proc/sys/vm.
+ */
+export function formatHugetlbSysfs(st: HugetlbState): string {
+  let t = "";
+  for (const [path, v] of Object.entries(hugetlbSysfs(st))) {
+    const file = path.startsWith("vm/") ? `/proc/sys/${path}` : path.startsWith("node") ? `/sys/devices/system/node/${path}` : `/sys/kernel/mm/${path}`;
+    t += `${file}:${path.endsWith("demote_size") ? `${v}kB` : v}\n`;
+  }
+  return t;
+}
+
 /** The per-node meminfo lines of the default hstate (Node N HugePages_Total/Free/Surp). */
 export function nodeHugetlbMeminfo(st: HugetlbState, nid: number): string {
   const h: Hstate | undefined = st.hstates[st.defaultIndex];
