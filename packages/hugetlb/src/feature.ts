@@ -17,13 +17,16 @@ import {
 import { checkHugetlb } from "./check";
 import type { Hstate } from "./hstate";
 import { createHugetlbFile, fallocateHugetlbFile, mountHugetlbfs, truncateHugetlbFile, type HugetlbfsMount } from "./hugetlbfs";
+import { demotePages } from "./demote";
 import { setMaxHugePages, setOvercommit } from "./pool";
 import { HugetlbState } from "./state";
-import { formatHugetlbPages, hugetlbPagesKb, hugetlbReport, hugetlbSysfs, nodeHugetlbMeminfo, smapsHugetlb } from "./views";
+import { formatHugetlbPages, formatHugetlbSysfs, hugetlbPagesKb, hugetlbReport, hugetlbSysfs, nodeHugetlbMeminfo, smapsHugetlb } from "./views";
 
 /** MAP_HUGE_SHIFT / MAP_HUGE_MASK: the log2 page size in mmap and memfd flags. */
 export const MAP_HUGE_SHIFT = 26;
 export const MAP_HUGE_MASK = 0x3f;
+/** memfd_create's MFD_HUGETLB. */
+export const MFD_HUGETLB = 0x0004;
 
 /** hugetlbfs mount options: pagesize= and size=/min_size= (bytes, or a size string such as "4M"). */
 export interface HugetlbfsOptions {
@@ -114,6 +117,13 @@ export class Hugetlb implements KernelFeature {
       else this.setOvercommit(h, checkCount(key, count));
       return;
     }
+    m = /^hugepages\/(hugepages-\d+kB)\/(demote|demote_size)$/.exec(key);
+    if (m !== null && this.state.demoteTo.has(this.hstate(m[1]!))) {
+      const h = this.hstate(m[1]!);
+      if (m[2] === "demote") this.demote(h, checkCount(key, count));
+      else this.setDemoteSize(h, key, String(value));
+      return;
+    }
     m = /^node(\d+)\/hugepages\/(hugepages-\d+kB)\/nr_hugepages$/.exec(key);
     if (m !== null) {
       this.setNrHugepages(this.hstate(m[2]!), checkCount(key, count), Number(m[1]));
@@ -121,7 +131,29 @@ export class Hugetlb implements KernelFeature {
     }
     if (key === "vm/nr_hugepages") return void this.setNrHugepages(this.defaultHstate, checkCount(key, count));
     if (key === "vm/nr_overcommit_hugepages") return this.setOvercommit(this.defaultHstate, checkCount(key, count));
-    throw new ModelInputError("hugetlb setting", key, "hugepages/hugepages-<size>kB/{nr_hugepages,nr_overcommit_hugepages}, node<N>/hugepages/hugepages-<size>kB/nr_hugepages, vm/nr_hugepages or vm/nr_overcommit_hugepages");
+    throw new ModelInputError("hugetlb setting", key, "hugepages/hugepages-<size>kB/{nr_hugepages,nr_overcommit_hugepages,demote,demote_size} (demote only where the size can demote), node<N>/hugepages/hugepages-<size>kB/nr_hugepages, vm/nr_hugepages or vm/nr_overcommit_hugepages");
+  }
+
+  /**
+   * Write `demote` of `h`: split up to `count` free, unreserved pages into
+   * pages of its demote_size. Returns the pages demoted.
+   */
+  demote(h: Hstate, count: number): number {
+    checkCount("demote", count);
+    const dst = this.state.demoteTo.get(h);
+    if (dst === undefined) throw new ModelInputError("demote", h.name, `an hstate with demote files (${[...this.state.demoteTo.keys()].map((x) => x.name).join(", ") || "none on this arch"})`);
+    return this.k.op("hugetlb-demote", () => demotePages(this.state, h, dst, count));
+  }
+
+  /** Write demote_size of `h`: an hstate below it of at least the default order (EINVAL otherwise, a ModelInputError here). */
+  private setDemoteSize(h: Hstate, key: string, value: string): void {
+    const min = this.defaultHstate.order;
+    const dst = this.state.hstates.find((x) => `${x.size / 1024}kB` === value.trim() || String(x.size) === value.trim());
+    if (dst === undefined || dst.order >= h.order || dst.order < min) {
+      const valid = this.state.hstates.filter((x) => x.order < h.order && x.order >= min).map((x) => `${x.size / 1024}kB`);
+      throw new ModelInputError(key, value, `a smaller hstate of at least the default size: ${valid.join(", ")}`);
+    }
+    this.state.demoteTo.set(h, dst);
   }
 
   /** Mount a hugetlbfs instance (ENOMEM when min_size cannot be reserved). */
@@ -143,6 +175,20 @@ export class Hugetlb implements KernelFeature {
     return createHugetlbFile(this.state, name, parseSize("hugetlbfs file size", size), m);
   }
 
+  /**
+   * memfd_create(2) with MFD_HUGETLB and the MAP_HUGE_* size bits: an empty
+   * file on the internal hugetlbfs mount of that size (ENODEV for a size
+   * without an hstate; EINVAL without MFD_HUGETLB, which this provides).
+   */
+  memfdCreate(name: string, flags: number): SysResult<AddressSpace> {
+    if (!Number.isInteger(flags)) throw new ModelInputError("memfd_create flags", flags, "an integer of MFD_* flags");
+    if ((flags & MFD_HUGETLB) === 0) return sysErr("EINVAL", "memfd_create without MFD_HUGETLB: only hugetlb memfds are provided here");
+    const log = (flags >>> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
+    const h = log === 0 ? this.state.hstates[this.state.defaultIndex] : this.state.hstates.find((x) => x.entry.shift === log);
+    if (h === undefined) return sysErr("ENODEV", `MFD_HUGETLB size 2^${log} has no hstate (sizes: ${this.sizesText()})`);
+    return sysOk(createHugetlbFile(this.state, `/memfd:${name} (deleted)`, 0, { h, subpool: null }));
+  }
+
   /** ftruncate(2) of a hugetlbfs file. */
   truncate(file: AddressSpace, size: number | string): SysResult<0> {
     const bytes = parseSize("truncate size", size);
@@ -159,6 +205,11 @@ export class Hugetlb implements KernelFeature {
   /** The sysfs and sysctl values, by path. */
   sysfs(): Record<string, number> {
     return hugetlbSysfs(this.state);
+  }
+
+  /** The sysfs and sysctl files with their contents, one `file:value` line each. */
+  formatSysfs(): string {
+    return formatHugetlbSysfs(this.state);
   }
 
   /** /sys/devices/system/node/node<N>/meminfo's hugetlb lines. */

@@ -1,5 +1,5 @@
 // The feature and how to install it.
-export { Hugetlb, installHugetlb, hugetlbOf, MAP_HUGE_SHIFT, MAP_HUGE_MASK, type HugetlbfsOptions } from "./feature";
+export { Hugetlb, installHugetlb, hugetlbOf, MAP_HUGE_SHIFT, MAP_HUGE_MASK, MFD_HUGETLB, type HugetlbfsOptions } from "./feature";
 
 // Pools, reservations and hugetlbfs.
 export { Hstate, archHstates } from "./hstate";

@@ -1,4 +1,5 @@
 import type { Kernel, Vma } from "@hugemm/core";
+import { defaultDemoteTarget } from "./demote";
 import { archHstates, type Hstate } from "./hstate";
 import type { ResvMap } from "./resv-map";
 import type { Subpool } from "./subpool";
@@ -64,11 +65,17 @@ export class HugetlbState {
   readonly vmas = new WeakMap<Vma, HugetlbVma>();
   /** The subpools of every hugetlbfs mount with size= or min_size=. */
   readonly subpools = new Map<Subpool, Hstate>();
+  /** Each hstate's demote_size target (hugetlb_init_hstates' demote_order); absent: no demote files. */
+  readonly demoteTo = new Map<Hstate, Hstate>();
 
   constructor(readonly k: Kernel) {
     const { hstates, defaultIndex } = archHstates(k);
     this.hstates = hstates;
     this.defaultIndex = defaultIndex;
+    for (const h of hstates) {
+      const dst = defaultDemoteTarget(this, h);
+      if (dst !== undefined) this.demoteTo.set(h, dst);
+    }
   }
 
   /** hugetlb_count_add / hugetlb_count_sub. */

@@ -1,6 +1,6 @@
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_HUGETLB, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, ModelInputError, PROT_READ, PROT_WRITE, formatMeminfo, meminfo, smaps, formatSmaps } from "@hugemm/core";
 import { describe, expect, it } from "vitest";
-import { MAP_HUGE_SHIFT } from "./feature";
+import { MAP_HUGE_SHIFT, MFD_HUGETLB } from "./feature";
 import { counters, hugetlbKernel, mapHuge } from "./test-helpers";
 
 const HP = 2 << 20;
@@ -86,5 +86,26 @@ describe("bad input", () => {
     expect(ht.truncate(f, 4096)).toMatchObject({ ok: false, errno: "EINVAL" });
     expect(ht.fallocate(f, 0x8, 0, HP)).toMatchObject({ ok: false, errno: "EOPNOTSUPP" });
     expect(counters(ht)).toEqual([2, 2, 1, 0]);
+  });
+});
+
+describe("memfd_create(MFD_HUGETLB)", () => {
+  it("makes an empty hugetlbfs file of the size the flags name, ENODEV for a size without an hstate (hugepage-mmap.c)", () => {
+    const { k, ht } = hugetlbKernel("x86-64", "4G");
+    ht.setNrHugepages(ht.hstate("2M"), 4);
+    expect(ht.memfdCreate("x", MFD_HUGETLB | (16 << MAP_HUGE_SHIFT))).toMatchObject({ ok: false, errno: "ENODEV" });
+    expect(ht.memfdCreate("x", 0)).toMatchObject({ ok: false, errno: "EINVAL" });
+    const r = ht.memfdCreate("hugepage-mmap", MFD_HUGETLB | (21 << MAP_HUGE_SHIFT));
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.value.size).toBe(0);
+    expect(ht.truncate(r.value, 4 * HP).ok).toBe(true);
+    const mm = k.createMm();
+    const m = k.mmap(mm, { len: 4 * HP, prot: PROT_READ | PROT_WRITE, flags: MAP_SHARED, file: r.value });
+    if (!m.ok) throw new Error(m.reason);
+    expect(k.touch(mm, m.value, 4 * HP, true, 9).error).toBe(0);
+    expect(k.munmap(mm, m.value, 4 * HP).ok).toBe(true);
+    expect(counters(ht, "2M")).toEqual([4, 0, 0, 0]);
+    expect(ht.truncate(r.value, 0).ok).toBe(true);
+    expect(counters(ht, "2M")).toEqual([4, 4, 0, 0]);
   });
 });

@@ -12,7 +12,8 @@ export function hugetlbReport(st: HugetlbState): HugetlbReport {
 /**
  * The hugetlb files of sysfs and procfs with their values, by path:
  * hugepages/hugepages-<N>kB/{nr_hugepages, free_hugepages, resv_hugepages,
- * surplus_hugepages, nr_overcommit_hugepages}, the per-node
+ * surplus_hugepages, nr_overcommit_hugepages, demote_size in kB where the
+ * hstate can demote}, the per-node
  * node<N>/hugepages/hugepages-<N>kB/{nr_hugepages, free_hugepages,
  * surplus_hugepages}, and vm/nr_hugepages (max_huge_pages of the default
  * hstate, the persistent pool, unlike sysfs's count with surplus) and
@@ -27,6 +28,9 @@ export function hugetlbSysfs(st: HugetlbState): Record<string, number> {
     out[`${d}resv_hugepages`] = h.resv;
     out[`${d}surplus_hugepages`] = h.surplus;
     out[`${d}nr_overcommit_hugepages`] = h.nrOvercommit;
+    // demote_size ("%lukB") only where the hstate can demote.
+    const dst = st.demoteTo.get(h);
+    if (dst !== undefined) out[`${d}demote_size`] = dst.size / 1024;
   }
   for (let n = 0; n < st.k.phys.nodes.length; n++) {
     for (const h of st.hstates) {
@@ -42,6 +46,19 @@ export function hugetlbSysfs(st: HugetlbState): Record<string, number> {
     out["vm/nr_overcommit_hugepages"] = def.nrOvercommit;
   }
   return out;
+}
+
+/**
+ * The hugetlb files as `grep -r . ` prints them: /sys/kernel/mm/hugepages,
+ * /sys/devices/system/node/node<N>/hugepages and /proc/sys/vm.
+ */
+export function formatHugetlbSysfs(st: HugetlbState): string {
+  let t = "";
+  for (const [path, v] of Object.entries(hugetlbSysfs(st))) {
+    const file = path.startsWith("vm/") ? `/proc/sys/${path}` : path.startsWith("node") ? `/sys/devices/system/node/${path}` : `/sys/kernel/mm/${path}`;
+    t += `${file}:${path.endsWith("demote_size") ? `${v}kB` : v}\n`;
+  }
+  return t;
 }
 
 /** The per-node meminfo lines of the default hstate (Node N HugePages_Total/Free/Surp). */

@@ -4,6 +4,7 @@ import { GiB, MiB, type ArenaOptions } from "./arena";
 import { archWorkloads } from "./arch";
 import { khugepagedScanWorkload, madvCollapseWorkload } from "./collapse";
 import { faultWorkload } from "./faults";
+import { hugetlbFaultWorkload, hugetlbResizeWorkload } from "./hugetlb";
 import { cowWorkload, forkWorkload } from "./fork";
 import { deviceMigrateWorkload } from "./device";
 import { migrateWorkload } from "./migrate";
@@ -29,6 +30,9 @@ export interface Sizes {
   /** Walks per call of the software and the hardware walkers. */
   readonly swWalks: number;
   readonly hwWalks: number;
+  /** hugetlb mappings of 2M and 1G pages, and the 2M pool a resize grows and shrinks. */
+  readonly hugetlb2m: number;
+  readonly hugetlb1g: number;
 }
 
 export const FULL_SIZES: Sizes = {
@@ -45,6 +49,8 @@ export const FULL_SIZES: Sizes = {
   scan: 4 * GiB,
   swWalks: 262144,
   hwWalks: 4096,
+  hugetlb2m: 4 * GiB,
+  hugetlb1g: 4 * GiB,
 };
 
 export const QUICK_SIZES: Sizes = {
@@ -61,6 +67,8 @@ export const QUICK_SIZES: Sizes = {
   scan: 64 * MiB,
   swWalks: 16384,
   hwWalks: 512,
+  hugetlb2m: 256 * MiB,
+  hugetlb1g: 2 * GiB,
 };
 
 /** Every workload of the suite, in report order (model workloads first, then the arch micro-benchmarks). */
@@ -90,6 +98,9 @@ export function allWorkloads(sizes: Sizes, opts: ArenaOptions = { check: false }
     hwWalkWorkload("pmd", s.walk, s.hwWalks, opts),
     madvCollapseWorkload(s.collapse, opts),
     khugepagedScanWorkload(s.scan, opts),
+    hugetlbFaultWorkload("2m", s.hugetlb2m, opts),
+    hugetlbFaultWorkload("1g", s.hugetlb1g, opts),
+    hugetlbResizeWorkload(s.hugetlb2m, opts),
     ...benchBackends().flatMap(archWorkloads),
   ];
 }

@@ -18,6 +18,8 @@ const TINY: Sizes = {
   scan: 4 * MiB,
   swWalks: 64,
   hwWalks: 16,
+  hugetlb2m: 4 * MiB,
+  hugetlb1g: GiB,
 };
 
 /** One untimed call, as the harness makes it. */
@@ -56,6 +58,9 @@ describe("workloads", () => {
       "walk.pmd.hw",
       "collapse.madv.pmd",
       "khugepaged.scan",
+      "fault.hugetlb.2m",
+      "fault.hugetlb.1g",
+      "resize.hugetlb.2m",
     ]);
     expect(new Set(ws.map((w) => w.name)).size).toBe(ws.length);
   });
@@ -74,6 +79,9 @@ describe("workloads", () => {
     expect(byName.get("migrate.pmd")!.per).toEqual({ pages: 512 });
     expect(byName.get("migrate.device.pmd")!.per).toEqual({ pages: 1024 });
     expect(byName.get("migrate.device.pmd")!.ops).toBe(2);
+    expect(byName.get("fault.hugetlb.2m")!.ops).toBe(2);
+    expect(byName.get("fault.hugetlb.1g")!.ops).toBe(1);
+    expect(byName.get("resize.hugetlb.2m")!.ops).toBe(4);
   });
 
   // Each workload checks its own result and throws when the model did not do the work.

@@ -38,6 +38,15 @@ describe("hugemm report: the kernel's views with its names, units and layout", (
     expect(report("--view", "pagetypeinfo").out).toMatch(/^Page block order: 9\nPages per block: {2}512\n/);
   });
 
+  it("the hugetlb files and the status line", () => {
+    const hugetlb = report("--view", "hugetlb").out.split("\n");
+    expect(hugetlb).toContain("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages:0");
+    expect(hugetlb).toContain("/sys/kernel/mm/hugepages/hugepages-1048576kB/demote_size:2048kB");
+    expect(hugetlb).toContain("/sys/devices/system/node/node0/hugepages/hugepages-2048kB/free_hugepages:0");
+    expect(hugetlb).toContain("/proc/sys/vm/nr_hugepages:0");
+    expect(report("--view", "status").out).toBe("HugetlbPages:\t       0 kB\n");
+  });
+
   it("thpmaps per process or rolled up, with --cont", () => {
     const one = report("--at", "forked", "--view", "thpmaps", "--pid", "2").out;
     expect(one.split("\n").slice(0, 2)).toEqual([
@@ -64,8 +73,8 @@ describe("hugemm report: the kernel's views with its names, units and layout", (
       expect(r.code).toBe(EXIT_USAGE);
       return r.err;
     };
-    expect(err()).toBe("hugemm: report: --view is needed: expected one of smaps, smaps_rollup, meminfo, vmstat, thp-stats, thpmaps, buddyinfo, pagetypeinfo\n");
-    expect(err("--view", "maps")).toBe('hugemm: report: unknown view "maps": expected one of smaps, smaps_rollup, meminfo, vmstat, thp-stats, thpmaps, buddyinfo, pagetypeinfo\n');
+    expect(err()).toBe("hugemm: report: --view is needed: expected one of smaps, smaps_rollup, meminfo, vmstat, thp-stats, thpmaps, buddyinfo, pagetypeinfo, hugetlb, status\n");
+    expect(err("--view", "maps")).toBe('hugemm: report: unknown view "maps": expected one of smaps, smaps_rollup, meminfo, vmstat, thp-stats, thpmaps, buddyinfo, pagetypeinfo, hugetlb, status\n');
     expect(err("--at", "forked", "--view", "smaps")).toBe("hugemm: report: --pid is needed: the live processes are 1, 2\n");
     expect(err("--at", "forked", "--view", "smaps", "--pid", "3")).toBe('hugemm: report: --pid 3: no live process 3 at the checkpoint "forked": expected one of the live pids (1, 2)\n');
     expect(err("--view", "smaps", "--pid", "2")).toBe(

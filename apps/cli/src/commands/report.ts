@@ -17,6 +17,7 @@ import {
   vmstat,
   type Mm,
 } from "@hugemm/core";
+import { hugetlbOf } from "@hugemm/hugetlb";
 import type { RunResult } from "@hugemm/scenario";
 import { flag, list, str, type ParsedArgs } from "../cli/args";
 import type { Command } from "../cli/command";
@@ -36,6 +37,8 @@ const VIEWS: Readonly<Record<string, { readonly file: string; readonly show: Vie
   thpmaps: { file: "tools/mm/thpmaps", show: thpmapsView },
   buddyinfo: { file: "/proc/buddyinfo", show: (r) => formatBuddyinfo(buddyinfo(r.kernel)) },
   pagetypeinfo: { file: "/proc/pagetypeinfo", show: (r) => formatPagetypeinfo(pagetypeinfo(r.kernel)) },
+  hugetlb: { file: "/sys/kernel/mm/hugepages/**, node<N>/hugepages, /proc/sys/vm/nr_*hugepages", show: (r) => hugetlbOf(r.kernel).formatSysfs() },
+  status: { file: "/proc/<pid>/status (HugetlbPages)", show: (r, a) => hugetlbOf(r.kernel).formatStatus(processFromArgs("report", a, r).mm) },
 };
 
 function thpmapsView(r: RunResult, a: ParsedArgs): string {

@@ -64,6 +64,28 @@ function mix(g: ops.GenContext): Entry[] {
   ];
 }
 
+/**
+ * The default hugetlb page size where it is small enough for a fuzz
+ * machine (2M on x86-64 and arm64 4K, 512K on the 8xx), else null.
+ */
+function hugetlbSize(p: ArchProfile): number | null {
+  const size = p.id.startsWith("ppc8xx") ? 512 * 1024 : p.pmdSize;
+  return size <= 2 * 2 ** 20 ? size : null;
+}
+
+/** A hugetlbfs step on the file h0 of two huge pages: fallocate a page, punch it out, or truncate to 0..2 pages. */
+function genHugetlbfs(d: Dice, size: number): Step {
+  const kind = d.weighted([
+    ["fallocate", 3],
+    ["punch", 2],
+    ["truncate", 1],
+  ] as const);
+  if (kind === "truncate") return step("truncate", { file: "h0", size: sizeText(d.int(0, 2) * size) });
+  const arg: Record<string, unknown> = { file: "h0", offset: sizeText(d.int(0, 1) * size), len: sizeText(size) };
+  if (kind === "punch") arg.punch_hole = true;
+  return step("fallocate", arg);
+}
+
 /** The files a sequence may map: a regular file and a shmem file of about two PMDs (8M at most). */
 function declareFiles(d: Dice, p: ArchProfile): ops.GenFile[] {
   const size = Math.min(2 * p.pmdSize, 8 * 2 ** 20) + 4 * p.pageSize;
@@ -93,6 +115,10 @@ export function generate(o: GenerateOptions): FuzzCase {
   const model = new GenModel(memory * MEMORY_SHARE, TOUCH_PAGES * p.pageSize, filesBytes);
   const g: ops.GenContext = { d, p, model, pud, pudMapped: false, files };
   const settings = initialSettings(d, p, pud);
+  // hugetlbfs steps draw from their own dice, so the rest of the sequence is what it was without them.
+  const hd = new Dice(o.seed + 0x6874);
+  const hsize = hugetlbSize(p);
+  if (hsize !== null) settings.push([`hugepages/hugepages-${hsize / 1024}kB/nr_hugepages`, "4"]);
   const steps: Step[] = [];
   // Feature steps draw from their own dice, so that adding one leaves the core mix's sequences as they were.
   const features = new Dice((o.seed ^ 0x6b687567) >>> 0);
@@ -101,11 +127,16 @@ export function generate(o: GenerateOptions): FuzzCase {
       steps.push(ops.genKhugepaged({ ...g, d: features }));
       continue;
     }
+    if (hsize !== null && hd.chance(0.02)) {
+      steps.push(genHugetlbfs(hd, hsize));
+      continue;
+    }
     let s: Step | null = null;
     for (let tries = 0; s === null && tries < 8; tries++) s = d.weighted(mix(g).map(([weight, build]) => [build, weight] as const))(g);
     steps.push(s ?? step("compact", {}));
   }
   const fileSpecs: Record<string, FileSpec> = {};
   for (const f of files) fileSpecs[f.name] = f.shmem ? { size: sizeText(f.size), shmem: true } : { size: sizeText(f.size), seed: d.int(1, 999) };
+  if (hsize !== null) fileSpecs.h0 = { size: sizeText(2 * hsize), hugetlbfs: { pagesize: sizeText(hsize) } };
   return { arch: o.arch, seed: o.seed, machine, settings, files: fileSpecs, steps };
 }
