@@ -54,6 +54,14 @@ describe("compare", () => {
     ]);
   });
 
+  it("still calls a hundredfold drop a regression when a loaded run's samples spread over more than 100%", () => {
+    const c = compareRuns(earlier, { metrics: { "munmap.4k.pages_per_s": 10 }, ranges: { "munmap.4k.pages_per_s": { min: 3, max: 20 } } });
+    expect(c.changes.map((x) => [x.metric, x.verdict, x.threshold])).toEqual([["munmap.4k.pages_per_s", "regression", 1.7]]);
+    // The same spread hides a drop to half: a factor of 2 is inside 1 + 170%.
+    const half = compareRuns(earlier, { metrics: { "munmap.4k.pages_per_s": 500 }, ranges: { "munmap.4k.pages_per_s": { min: 150, max: 1000 } } });
+    expect(half.changes[0]!.verdict).toBe("within noise");
+  });
+
   it("reports no regression when nothing moved", () => {
     const c = compareRuns(earlier, earlier);
     expect(c.regressions).toBe(0);

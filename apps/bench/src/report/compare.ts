@@ -48,8 +48,9 @@ export interface Figures {
 
 /**
  * Each metric of both runs: a regression is a median worse than the earlier
- * one by more than the larger relative spread (max - min over median) of the
- * two runs, and by at least 5%; an improvement the same the other way.
+ * one by a factor of more than 1 + the larger relative spread (max - min
+ * over median) of the two runs, and by at least 5%; an improvement the same
+ * the other way.
  */
 export function compareRuns(earlier: Figures, now: Figures): Comparison {
   const changes: MetricChange[] = [];
@@ -59,8 +60,10 @@ export function compareRuns(earlier: Figures, now: Figures): Comparison {
     const threshold = Math.max(MIN_REGRESSION, spread(before, earlier.ranges[metric]), spread(after, now.ranges[metric]));
     const rel = before === 0 ? (after === 0 ? 0 : Infinity) : (after - before) / Math.abs(before);
     const d = direction(metric);
-    const better = d * rel;
-    const verdict: Verdict = d === 0 ? "informative" : better < -threshold ? "regression" : better > threshold ? "improvement" : "within noise";
+    // Judged as a factor, not a difference: a relative spread can exceed 100% on a loaded machine,
+    // and a throughput can fall by at most 100%, so a 100-fold drop must still read as a regression.
+    const gain = betterFactor(before, after, d);
+    const verdict: Verdict = d === 0 ? "informative" : gain < 1 / (1 + threshold) ? "regression" : gain > 1 + threshold ? "improvement" : "within noise";
     changes.push({ metric, before, after, change: rel, threshold, verdict });
   }
   return {
@@ -69,6 +72,13 @@ export function compareRuns(earlier: Figures, now: Figures): Comparison {
     onlyNow: Object.keys(now.metrics).filter((k) => !(k in earlier.metrics)),
     regressions: changes.filter((c) => c.verdict === "regression").length,
   };
+}
+
+/** How many times better `after` is than `before` in direction `d` (below 1: worse). */
+function betterFactor(before: number, after: number, d: 1 | -1 | 0): number {
+  if (before === after) return 1;
+  if (before <= 0 || after <= 0) return (after - before) * d > 0 ? Infinity : 0;
+  return d >= 0 ? after / before : before / after;
 }
 
 /** The comparison as text: every metric's change, regressions flagged, and a summary line. */
