@@ -127,6 +127,8 @@ export class Memmap {
     this.pbMigratetype = grow(this.pbMigratetype, 0);
     this.pbZone = grow(this.pbZone, 0);
     this.pbLarge = grow(this.pbLarge, 0);
+    // The incremental checker's record of touched pageblocks covers the new ones too.
+    if (this.touched !== null) this.touched = grow(this.touched, 0);
     this.sections.length = n;
     this.nrPageblocks = n;
     this.endPfn = endPfn;
