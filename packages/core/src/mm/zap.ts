@@ -1,3 +1,4 @@
+import { lruAddDrain } from "../folio/lru-batch";
 import { PTE, SoftleafType, entryRegs, softleafIsMigration, softleafIsDevicePrivate, softleafPfn, softleafTypeOf, type Level } from "@hugemm/arch";
 import { folioPut } from "../folio/put";
 import { normalPage } from "../fault/wp";
@@ -35,6 +36,8 @@ export function mmCounter(k: Kernel, head: number): number {
  * the TLB flush. Page tables stay (free_pgtables frees them on munmap).
  */
 export function zapPageRange(k: Kernel, mm: Mm, vma: Vma, start: number, end: number, hugeZap: HugeZap, details: ZapDetails = {}): void {
+  // unmap_region, exit_mmap and zap_page_range_single drain this CPU's batches first.
+  lruAddDrain(k);
   const w = mm.walker;
   const slot = mm.slot;
   const pteTable = k.geometry.tables[k.geometry.tables.length - 1]!;
