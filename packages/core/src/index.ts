@@ -42,6 +42,7 @@ export { Zone, PerCpuPages, PAGE_ALLOC_COSTLY_ORDER, zoneBatchsize, type ZoneNam
 export { Memmap, MemSection, LargeFolios, type FolioContents } from "./phys/memmap";
 export { Folios } from "./folio/folios";
 export { ZERO_FILL, contentTag, mixTag } from "./folio/contents";
+export { FOLIO_BATCH_SIZE, folioBatchContents, lruAddDrain } from "./folio/lru-batch";
 export * from "./folio/lru";
 export { PageTables, type TableInfo } from "./pgtable/tables";
 export { walkLogical, logicalCensus, type LogicalEntry } from "./pgtable/logical-walk";

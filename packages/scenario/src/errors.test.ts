@@ -72,7 +72,7 @@ describe("parse errors name the file, line, column and field", () => {
 
   it("an unknown step, listing the steps and the closest", () => {
     expect(parseError("name: x\nsteps:\n  - mmapp: { pid: 1 }\n")).toBe(
-      'bad.yaml:3:5: steps[0].mmapp: unknown step "mmapp": expected one of checkpoint, clear_refs, compact, exit, expect, fallocate, fork, khugepaged, kswapd, madvise, migrate, migrate_finish, mmap, mprotect, mremap, munmap, pageout, pin, pressure, read, set, shrink, spawn, split, truncate, unpin, write; did you mean mmap?',
+      'bad.yaml:3:5: steps[0].mmapp: unknown step "mmapp": expected one of checkpoint, clear_refs, compact, exit, expect, fallocate, fork, khugepaged, kswapd, lru_add_drain, madvise, migrate, migrate_finish, mmap, mprotect, mremap, munmap, pageout, pin, pressure, read, set, shrink, spawn, split, truncate, unpin, write; did you mean mmap?',
     );
     expect(parseError("name: x\nsteps:\n  - mmap: { pid: 1 }\n    read: {}\n")).toBe("bad.yaml:3:5: steps[0]: expected a step: a map with one key naming it, got a map with 2 keys (mmap, read)");
     expect(parseError("name: x\nsteps:\n  - mmap\n")).toBe('bad.yaml:3:5: steps[0]: expected a step: a map with one key naming it, such as { mmap: {...} }, got "mmap"');

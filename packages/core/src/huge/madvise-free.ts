@@ -3,7 +3,7 @@ import { folioPut } from "../folio/put";
 import type { Kernel } from "../kernel/kernel";
 import type { Mm } from "../mm/mm";
 import { PG_dirty, PG_locked } from "../phys/page-flags";
-import { folioMarkLazyfree } from "../vmscan/deactivate";
+import { folioMarkLazyfree } from "../folio/lru-batch";
 import { splitFolio } from "./folio-split";
 
 const R = entryRegs(1);

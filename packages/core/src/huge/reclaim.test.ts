@@ -3,6 +3,7 @@ import { createArm64Backend } from "@hugemm/arch-arm64";
 import { createX86_64Backend } from "@hugemm/arch-x86-64";
 import { describe, expect, it } from "vitest";
 import { mixTag } from "../folio/contents";
+import { folioBatchContents, lruAddDrain } from "../folio/lru-batch";
 import { folioPut } from "../folio/put";
 import { FOLL_PIN, FOLL_WRITE } from "../gup/gup";
 import { folioAllocSwap } from "../swap/swap-out";
@@ -185,6 +186,10 @@ for (const [name, make] of BACKENDS) {
       expect(k.madvise(mm, a + 16 * ps, 16 * ps, MADV.FREE).ok).toBe(true);
       expect(k.events[EV.thp_split_page]).toBe(1);
       expect(mappedAt(k, mm, a)).toMatchObject({ level: PTE });
+      // The 16 order-0 folios the split made wait in the per-CPU lru_lazyfree batch until a drain.
+      expect(k.events[EV.pglazyfree]).toBe(0);
+      expect(folioBatchContents(k).lazyfree.length).toBe(16);
+      lruAddDrain(k);
       expect(k.events[EV.pglazyfree]).toBe(16);
       const lazy = Array.from({ length: nr }, (_, i) => !k.folios.test(headAt(k, mm, a + i * ps), PG_swapbacked));
       expect(lazy.filter(Boolean).length).toBe(16);
@@ -321,9 +326,13 @@ describe("mTHP through reclaim", () => {
     expect(k.madvise(mm, a, 64 * KiB, MADV.FREE).ok).toBe(true);
     expect(k.madvise(mm, a + 64 * KiB + 8 * KiB, 16 * KiB, MADV.FREE).ok).toBe(true);
     expect(mthp(k, 4, MS.split)).toBe(1);
-    expect(k.events[EV.pglazyfree]).toBe(16 + 4);
+    // The large folio moved at once; the 4 pages split off wait in the lru_lazyfree batch.
+    expect(k.events[EV.pglazyfree]).toBe(16);
+    expect(folioBatchContents(k).lazyfree.length).toBe(4);
     const deferred = mthp(k, 4, MS.split_deferred);
     expect(k.madvise(mm, a, 128 * KiB, MADV.PAGEOUT).ok).toBe(true);
+    // MADV_PAGEOUT drained the batch before reclaiming.
+    expect(k.events[EV.pglazyfree]).toBe(16 + 4);
     expect(k.events[EV.pglazyfreed]).toBe(20);
     // Its PTEs went as one batch: the lazy-free folio was never partially mapped on the way.
     expect(mthp(k, 4, MS.split_deferred)).toBe(deferred);

@@ -1,3 +1,4 @@
+import { lruAddDrain } from "../folio/lru-batch";
 import type { Kernel } from "../kernel/kernel";
 import { MIGRATE_MOVABLE } from "../phys/migratetype";
 import { PG_anon, PG_lru, PG_swapcache } from "../phys/page-flags";
@@ -90,6 +91,7 @@ export function isolateMigratepagesBlock(k: Kernel, z: Zone, low: number, end: n
  * Returns whether a block of `order` is free.
  */
 export function compactZone(k: Kernel, z: Zone, order: number): boolean {
+  lruAddDrain(k);
   const phys = k.phys;
   phys.drainPcp();
   if (order >= 0 && z.largestFreeOrder() >= order) return true;

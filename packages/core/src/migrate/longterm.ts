@@ -1,3 +1,4 @@
+import { lruAddDrain } from "../folio/lru-batch";
 import type { Kernel } from "../kernel/kernel";
 import { GFP_HIGHUSER, GFP_TRANSHUGE, __GFP_MOVABLE, __GFP_NOWARN, __GFP_RECLAIM } from "../phys/gfp";
 import { MigrateReason, isolateForMigration, migrateIsolated, type NewFolio } from "./migrate";
@@ -24,6 +25,7 @@ export function longtermPinTarget(k: Kernel): NewFolio {
  * outside ZONE_MOVABLE); false when migrate_pages left any behind (-ENOMEM).
  */
 export function migrateLongtermUnpinnable(k: Kernel, heads: readonly number[]): boolean {
+  lruAddDrain(k);
   const list: number[] = [];
   for (const head of heads) {
     const pgmap = k.phys.pgmapOf(head);

@@ -1,3 +1,4 @@
+import { lruAddDrain } from "../folio/lru-batch";
 import type { Kernel } from "../kernel/kernel";
 import type { Mm } from "../mm/mm";
 import { foliosInRange } from "../mm/range";
@@ -30,6 +31,8 @@ export interface MovePagesJob extends MigrationJob {
 export function movePagesRange(k: Kernel, mm: Mm, start: number, len: number, nid: number, hold: boolean, flags: number): MovePagesJob {
   if (!Number.isInteger(nid) || nid < 0 || nid >= k.phys.nodes.length) throw new ModelInputError("node", nid, `a node id in [0, ${k.phys.nodes.length - 1}]`);
   if (flags !== MPOL_MF_MOVE && flags !== MPOL_MF_MOVE_ALL) throw new ModelInputError("move_pages flags", flags, `MPOL_MF_MOVE (${MPOL_MF_MOVE}) or MPOL_MF_MOVE_ALL (${MPOL_MF_MOVE_ALL})`);
+  // do_pages_move: lru_cache_disable drains every CPU's batches.
+  lruAddDrain(k);
   const all = (flags & MPOL_MF_MOVE_ALL) !== 0;
   const heads: number[] = [];
   const shared: number[] = [];

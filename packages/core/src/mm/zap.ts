@@ -1,3 +1,4 @@
+import { lruAddDrain } from "../folio/lru-batch";
 import { PTE, SoftleafType, entryRegs, softleafIsMigration, softleafIsDevicePrivate, softleafPfn, softleafTypeOf, type Level } from "@hugemm/arch";
 import { folioPut } from "../folio/put";
 import { normalPage } from "../fault/wp";
@@ -38,6 +39,8 @@ export function mmCounter(k: Kernel, head: number): number {
  * the TLB flush. Page tables stay (free_pgtables frees them on munmap).
  */
 export function zapPageRange(k: Kernel, mm: Mm, vma: Vma, start: number, end: number, hugeZap: HugeZap, details: ZapDetails = {}): void {
+  // unmap_region, exit_mmap and zap_page_range_single drain this CPU's batches first.
+  lruAddDrain(k);
   const kindZap = vma.kind?.zap;
   if (kindZap !== undefined) {
     kindZap(k, mm, vma, start, end, details);

@@ -7,7 +7,7 @@ import type { Mm } from "../mm/mm";
 import type { Vma } from "../mm/vma";
 import { PG_active, PG_lru, PG_referenced, PG_unevictable, PG_workingset } from "../phys/page-flags";
 import { Slot, WALK_LEAF, WALK_OK } from "../pgtable/walker";
-import { folioDeactivate } from "./deactivate";
+import { folioDeactivate, lruAddDrain } from "../folio/lru-batch";
 import { isolateForReclaim } from "./isolate";
 import { walkPmdRanges } from "./madvise-walk";
 import { batchBits, folioPteBatch } from "./pte-batch";
@@ -29,6 +29,7 @@ const SLOT = new Slot();
  * reclaimed.
  */
 export function madvColdOrPageout(k: Kernel, mm: Mm, vma: Vma, start: number, end: number, pageout: boolean): number {
+  lruAddDrain(k);
   let reclaimed = 0;
   const list: number[] = [];
   walkPmdRanges(k, mm, vma, start, end, (addr, next) => {

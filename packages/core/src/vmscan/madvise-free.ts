@@ -7,7 +7,7 @@ import type { Mm } from "../mm/mm";
 import type { Vma } from "../mm/vma";
 import { PG_dirty, PG_locked, PG_swapcache } from "../phys/page-flags";
 import { Slot, WALK_LEAF, WALK_OK } from "../pgtable/walker";
-import { folioMarkLazyfree } from "./deactivate";
+import { folioMarkLazyfree, lruAddDrain } from "../folio/lru-batch";
 import { walkPmdRanges } from "./madvise-walk";
 import { batchBits, folioPteBatch } from "./pte-batch";
 import { splitPartialFolio } from "./split-partial";
@@ -25,6 +25,8 @@ const SLOT = new Slot();
  * part is split first when nothing else maps it.
  */
 export function madvFree(k: Kernel, mm: Mm, vma: Vma, start: number, end: number): number {
+  // madvise_free_single_vma drains this CPU's batches before its walk, not after.
+  lruAddDrain(k);
   walkPmdRanges(k, mm, vma, start, end, (addr, next) => freePmdRange(k, mm, addr, next));
   return 0;
 }

@@ -1,3 +1,4 @@
+import { folioBatchContents, lruAddDrain } from "../folio/lru-batch";
 import type { ArchBackend } from "@hugemm/arch";
 import { createArm64Backend } from "@hugemm/arch-arm64";
 import { createPpc8xxBackend } from "@hugemm/arch-ppc8xx";
@@ -106,6 +107,10 @@ for (const [name, make] of BACKENDS) {
       const vma = insertAnonVma(k, mm, BASE, 16 * ps);
       k.touch(mm, BASE, 16 * ps, true, 2);
       madvFree(k, mm, vma, BASE, BASE + 16 * ps);
+      // Small folios wait in the per-CPU lru_lazyfree batch: still swap-backed, on the anon list.
+      expect(k.events[EV.pglazyfree]).toBe(0);
+      expect(folioBatchContents(k).lazyfree.length).toBe(16);
+      lruAddDrain(k);
       expect(k.events[EV.pglazyfree]).toBe(16);
       expect(k.phys.nodeStats(0)[NS.nr_inactive_file]).toBe(16);
       // Write two pages again: they must survive.

@@ -1,3 +1,4 @@
+import { lruAddDrain } from "../folio/lru-batch";
 import { shrinkSlab } from "../huge/shrinker";
 import { folioPut } from "../folio/put";
 import { LRU_INACTIVE_ANON, LRU_INACTIVE_FILE } from "../folio/lru";
@@ -337,6 +338,8 @@ function inactiveIsLow(k: Kernel, nid: number, inactiveLru: number): boolean {
  * swap), deactivating when the inactive list runs low, until the goal is met.
  */
 export function shrinkNode(k: Kernel, nid: number, sc: ScanControl): number {
+  // shrink_{in,}active_list: lru_add_drain first.
+  lruAddDrain(k);
   const st = k.phys.nodeStats(nid);
   const canSwap = k.swap.device !== null && k.swap.freePages > 0;
   noreclaimSave(k);

@@ -3,7 +3,7 @@ import { read, write } from "./access";
 import { checkpoint, expect, set } from "./control";
 import { compact, kswapd, migrate, migrate_finish, pageout, pressure, shrink, split } from "./memory";
 import { pin, unpin } from "./pin";
-import { clear_refs } from "./proc";
+import { clear_refs, lru_add_drain } from "./proc";
 import { exit, fork, spawn } from "./process";
 import { madvise, mmap, mprotect, mremap, munmap } from "./vm";
 
@@ -35,6 +35,7 @@ export const BUILTIN_STEPS: Readonly<Record<string, StepDefinition>> = Object.fr
   split,
   shrink,
   clear_refs,
+  lru_add_drain,
   set,
   checkpoint,
   expect,

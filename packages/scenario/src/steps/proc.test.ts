@@ -41,3 +41,29 @@ steps:
     );
   });
 });
+
+describe("lru_add_drain", () => {
+  it("moves the lru_lazyfree batch: LazyFree shows the pages only after it", () => {
+    const r = runText(`
+name: drain
+settings:
+  transparent_hugepage/enabled: never
+steps:
+  - mmap: { pid: 1, as: buf, len: 64K, prot: rw, flags: private|anonymous }
+  - write: { pid: 1, at: buf, len: 64K, pattern: 1 }
+  - madvise: { pid: 1, at: buf, len: 16K, advice: free }
+  - expect:
+      - smaps: { pid: 1, at: buf, field: LazyFree, equals: 0 }
+  - lru_add_drain: {}
+  - expect:
+      - smaps: { pid: 1, at: buf, field: LazyFree, equals: 16 }
+      - counter: pglazyfree
+        equals: 4
+`);
+    expect(verdicts(r)).toEqual([
+      ["smaps", true, 0],
+      ["smaps", true, 16],
+      ["counter", true, 4],
+    ]);
+  });
+});

@@ -1,4 +1,4 @@
-import { CLEAR_REFS_ALL, CLEAR_REFS_MM_HIWATER_RSS } from "@hugemm/core";
+import { CLEAR_REFS_ALL, CLEAR_REFS_MM_HIWATER_RSS, lruAddDrain } from "@hugemm/core";
 import type { z } from "zod";
 import { leaf, obj, pid } from "../fields";
 import type { StepDefinition } from "../registry";
@@ -18,5 +18,17 @@ export const clear_refs: StepDefinition<z.output<typeof clearRefsArg>> = {
   run(ctx, a) {
     ctx.k.clearRefs(ctx.mm(a.pid), a.value);
     return done(`cleared the ${CLEAR_REFS_WHAT[a.value]}`);
+  },
+};
+
+const drainArg = obj({});
+
+/** lru_add_drain: the per-CPU LRU batches move now (what a reclaim, migration or munmap would do first). */
+export const lru_add_drain: StepDefinition<z.output<typeof drainArg>> = {
+  schema: drainArg,
+  summary: "move the per-CPU LRU batches now (lru_deactivate, lru_lazyfree), as reclaim, migration and munmap do first",
+  run(ctx) {
+    ctx.k.op("lru-add-drain", () => lruAddDrain(ctx.k));
+    return done("drained the per-CPU LRU batches");
   },
 };
