@@ -1,4 +1,4 @@
-import { MMF_DISABLE_THP, MMF_VM_HUGEPAGE } from "@hugemm/core";
+import { MMF_DISABLE_THP, MMF_VM_HUGEPAGE, PROT_READ, PROT_WRITE } from "@hugemm/core";
 import { describe, expect, it } from "vitest";
 import { MADV, MB2, anon, machine, madvise } from "./test-kernel";
 
@@ -39,6 +39,20 @@ describe("mm registration (khugepaged_enter_vma)", () => {
     t.k.thp.set("hugepages-64kB/enabled", "madvise");
     madvise(t, a, MB2, MADV.HUGEPAGE);
     expect(t.kh.slots.list.length).toBe(1);
+  });
+
+  it("a VMA merge registers the mm (vma_merge_existing_range); an mTHP fault does not", () => {
+    const t = machine("x86-64", { enabled: "never" });
+    t.k.thp.set("hugepages-64kB/enabled", "always");
+    const a = anon(t, 2 * MB2);
+    t.k.touch(t.mm, a, 64 << 10, true, 1);
+    expect(t.kh.slots.list.length).toBe(0);
+    // Splitting off a read-only piece and making it writable again merges it back.
+    expect(t.k.mprotect(t.mm, a, 64 << 10, PROT_READ).ok).toBe(true);
+    expect(t.kh.slots.list.length).toBe(0);
+    expect(t.k.mprotect(t.mm, a, 64 << 10, PROT_READ | PROT_WRITE).ok).toBe(true);
+    expect(t.mm.vmas.count).toBe(1);
+    expect(t.kh.slots.list).toEqual([t.mm]);
   });
 
   it("fork registers the child of a registered mm; exit frees a slot unless the cursor holds it", () => {

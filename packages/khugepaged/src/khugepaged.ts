@@ -84,8 +84,8 @@ export class Khugepaged implements KernelFeature, DaemonState {
     this.slots.enter(mm);
   }
 
-  onVmaChanged(_k: Kernel, mm: Mm, vma: Vma): void {
-    this.enterVma(mm, vma);
+  onVmaChanged(_k: Kernel, mm: Mm, vma: Vma, vmFlags = vma.flags): void {
+    this.enterVma(mm, vma, vmFlags);
   }
 
   /** khugepaged_fork: the child of a registered mm is registered too. */

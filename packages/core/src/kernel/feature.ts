@@ -29,11 +29,13 @@ export interface KernelFeature {
   onExit?(k: Kernel, mm: Mm): void;
   /**
    * A VMA may have become eligible for huge pages: where the kernel calls
-   * khugepaged_enter_vma. Called today after MADV_HUGEPAGE (hugepage_madvise,
-   * even when the flag was already set) and by a PMD-order anonymous fault
-   * once the VMA has its anon_vma (do_huge_pmd_anonymous_page).
+   * khugepaged_enter_vma. Called after MADV_HUGEPAGE (hugepage_madvise, even
+   * when the flag was already set), by a PMD-order anonymous fault once the
+   * VMA has its anon_vma (do_huge_pmd_anonymous_page), and when a VMA merges
+   * with a neighbour (vma_merge_new_range, vma_merge_existing_range), with
+   * the flags the VMA is getting (`vmFlags`; the VMA's own when absent).
    */
-  onVmaChanged?(k: Kernel, mm: Mm, vma: Vma): void;
+  onVmaChanged?(k: Kernel, mm: Mm, vma: Vma, vmFlags?: number): void;
   /**
    * Head pfns of the folios the feature keeps off the LRU and out of the
    * node's mapped counters (hugetlb pool folios). The core's checker still
@@ -86,7 +88,7 @@ export class Features {
     for (const f of this.list) f.onExit?.(k, mm);
   }
 
-  vmaChanged(k: Kernel, mm: Mm, vma: Vma): void {
-    for (const f of this.list) f.onVmaChanged?.(k, mm, vma);
+  vmaChanged(k: Kernel, mm: Mm, vma: Vma, vmFlags = vma.flags): void {
+    for (const f of this.list) f.onVmaChanged?.(k, mm, vma, vmFlags);
   }
 }

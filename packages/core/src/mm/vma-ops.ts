@@ -347,6 +347,7 @@ export function vmaMergeNewRange(k: Kernel, vmg: VmaMerge): Vma | null {
   }
   if (vmg.target === undefined) return null;
   vmaExpand(k, vmg);
+  k.features.vmaChanged(k, vmg.mm, vmg.target, vmg.flags);
   return vmg.target;
 }
 
@@ -420,6 +421,8 @@ export function vmaMergeExistingRange(k: Kernel, vmg: VmaMerge): Vma | null {
   }
   commitMerge(k, vmg);
   vmg.target!.flags |= sticky;
+  // A merge may make a VMA khugepaged can collapse (khugepaged_enter_vma, with the new flags).
+  k.features.vmaChanged(k, mm, vmg.target!, vmg.flags | sticky);
   return vmg.target!;
 }
 
