@@ -1,4 +1,4 @@
-import type { Kernel, Mm, Vma } from "@hugemm/core";
+import { lruAddDrain, type Kernel, type Mm, type Vma } from "@hugemm/core";
 import type { CollapseControl } from "./control";
 import type { MmSlots } from "./mm-slots";
 import { collapsePossibleOrders, collapseTestExitOrDisable } from "./pmd";
@@ -147,6 +147,8 @@ export function khugepagedDoScan(d: DaemonState): void {
   let result = SCAN.SUCCEED;
   cc.progress = 0;
   d.rounds++;
+  // lru_add_drain_all, as each round starts: a batched folio's extra reference would fail its collapse.
+  lruAddDrain(d.k);
   for (;;) {
     if (d.slots.cursor === null) passThroughHead++;
     if (hasWork(d) && passThroughHead < 2) {

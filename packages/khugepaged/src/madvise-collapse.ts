@@ -1,4 +1,4 @@
-import type { Errno, Kernel, Mm, Vma } from "@hugemm/core";
+import { lruAddDrain, type Errno, type Kernel, type Mm, type Vma } from "@hugemm/core";
 import type { CollapseControl } from "./control";
 import { collapsePossibleOrders, revalidate } from "./pmd";
 import type { ScanOut } from "./scan-pmd";
@@ -20,6 +20,8 @@ const OUT: ScanOut = { lockDropped: false };
 export function madviseCollapse(k: Kernel, mm: Mm, vmaIn: Vma, start: number, end: number, cc: CollapseControl, counters: RangeCounters): 0 | Errno {
   let vma = vmaIn;
   if (collapsePossibleOrders(k, mm, vma, vma.flags, false) === 0) return "EINVAL";
+  // lru_add_drain_all: folios waiting in a per-CPU batch hold a reference that would fail the collapse.
+  lruAddDrain(k);
   const pmdSpan = k.pageSize * 2 ** k.thp.pmdOrder;
   const hstart = Math.ceil(start / pmdSpan) * pmdSpan;
   let hend = Math.floor(end / pmdSpan) * pmdSpan;

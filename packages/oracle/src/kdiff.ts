@@ -1,4 +1,4 @@
-import { Kernel, type KernelConfig } from "@hugemm/core";
+import { Kernel, lruAddDrain, type KernelConfig } from "@hugemm/core";
 import { runScenario, validateScenario, type RunResult, type Scenario } from "@hugemm/scenario";
 import { compareCheckpoint, compareSteps, DAMON_UNJUDGED, JUDGED_GLOBALS, MACHINE_WIDE_STEPS, modelJudged, type FieldRow } from "./compare";
 import { encodeScenario, type Unsupported } from "./encode";
@@ -77,11 +77,12 @@ export function unavailableReason(probe: MachineProbe, cc: Compiler | { readonly
  * like it (its THP settings, before the scenario's own), through the
  * caller's factory when there is one.
  */
-function modelFactory(opts: KdiffOptions, build: Readonly<Record<string, number>>, settings: readonly (readonly [string, string])[]): (cfg: KernelConfig) => Kernel {
+function modelFactory(opts: KdiffOptions, build: Readonly<Record<string, number>>, settings: readonly (readonly [string, string])[], built: (k: Kernel) => void): (cfg: KernelConfig) => Kernel {
   return (cfg) => {
     const c: KernelConfig = build.softdirty === undefined ? cfg : { ...cfg, memSoftDirty: build.softdirty === 1 };
     const k = opts.kernelFactory ? opts.kernelFactory(c) : new Kernel(c);
     applyMachineThpSettings(k, settings);
+    built(k);
     return k;
   };
 }
@@ -90,9 +91,14 @@ function modelFactory(opts: KdiffOptions, build: Readonly<Record<string, number>
 function runModel(s: Scenario, opts: KdiffOptions, build: Readonly<Record<string, number>>, settings: readonly (readonly [string, string])[]): { result: RunResult; side: SideRun } {
   const { parents, checkpointStep } = scenarioShape(s);
   const views: Omit<CheckpointView, "judged">[] = [];
+  let kernel: Kernel | undefined;
   const result = runScenario(s, {
     check: opts.check ?? true,
-    kernelFactory: modelFactory(opts, build, settings),
+    kernelFactory: modelFactory(opts, build, settings, (k) => (kernel = k)),
+    // The executor drains its CPU's LRU batches after every step: so does the model, before the next one.
+    onStep() {
+      if (kernel !== undefined) lruAddDrain(kernel);
+    },
     onCheckpoint(name, st) {
       views.push(modelCheckpoint(name, st.kernel, st.processes, st.names, nameLengthsAt(s, checkpointStep.get(name) ?? -1)));
     },
