@@ -174,6 +174,15 @@ describe("SCAN results of a PMD range", () => {
     expect(scanName(t.kh.run({ scans: 1 }, true).ranges[0]!.result)).toBe("succeed");
   });
 
+  it("MADV_COLLAPSE of a range inside one PMD is EINVAL, of one ending on a PMD boundary a no-op success (as measured on Linux 6.18)", () => {
+    const t = machine();
+    const a = populated(t);
+    const inside = t.k.madvise(t.mm, a + 256 * KB4, 128 * KB4, MADV.COLLAPSE);
+    expect(inside.ok ? 0 : inside.errno).toBe("EINVAL");
+    expect(t.k.madvise(t.mm, a + 256 * KB4, 256 * KB4, MADV.COLLAPSE).ok).toBe(true);
+    expect(t.k.events[EV.thp_collapse_alloc]).toBe(0);
+  });
+
   it("a page under a held migration: its migration entry counts as swap at scan, and isolation finds it non-present", () => {
     const t = machine("x86-64", { memory: "512M", nodes: 2 });
     const a = anon(t, MB2);

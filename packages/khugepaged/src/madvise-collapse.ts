@@ -25,7 +25,10 @@ export function madviseCollapse(k: Kernel, mm: Mm, vmaIn: Vma, start: number, en
   const pmdSpan = k.pageSize * 2 ** k.thp.pmdOrder;
   const hstart = Math.ceil(start / pmdSpan) * pmdSpan;
   let hend = Math.floor(end / pmdSpan) * pmdSpan;
-  if (hstart >= hend) return 0;
+  // The kernel compares the collapsed count with (hend - hstart) >> HPAGE_PMD_SHIFT in unsigned
+  // arithmetic: an empty aligned range succeeds, one inside a single PMD wraps and fails with EINVAL.
+  if (hstart === hend) return 0;
+  if (hstart > hend) return madviseCollapseErrno(SCAN.FAIL);
   cc.progress = 0;
   let lastFail = SCAN.FAIL;
   let thps = 0;
