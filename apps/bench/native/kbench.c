@@ -7,6 +7,11 @@
  * Mode "4k" advises MADV_NOHUGEPAGE (base pages only), "thp" MADV_HUGEPAGE
  * on a PMD-aligned range; after the touch it reads back how much of the
  * range was mapped huge (AnonHugePages in /proc/self/smaps).
+ * Mode "fork" populates the range in base pages and times fork() (the
+ * child exits at once; copying the page tables is the work). Mode "split"
+ * populates it with THPs and times a write of "<pid>,<start>,<end>" to
+ * debugfs split_huge_pages, mounting debugfs when it is not; where that
+ * cannot be done the run is reported as skipped with the reason.
  *
  * usage: kbench <reps> <mode>:<bytes> [<mode>:<bytes> ...]
  * Prints one JSON object on stdout; errors go to stderr with exit status 1.
@@ -22,6 +27,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#ifdef __linux__
+#include <sys/mount.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +40,8 @@
 #endif
 
 #define THP_SYSFS "/sys/kernel/mm/transparent_hugepage/"
+#define DEBUGFS "/sys/kernel/debug"
+#define SPLIT_HUGE_PAGES DEBUGFS "/split_huge_pages"
 
 static double now_ns(void) {
     struct timespec ts;
@@ -132,6 +144,107 @@ static int cycle(int thp, size_t bytes, size_t page, size_t pmd, struct rep *out
     return 0;
 }
 
+/* A range of `bytes` populated with base pages (thp 0) or THPs (thp 1, PMD aligned), or NULL with errno set. */
+static char *populate(int thp, size_t bytes, size_t page, size_t pmd) {
+    size_t span = thp ? bytes + pmd : bytes;
+    char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *p = raw;
+    volatile char *v;
+    size_t off;
+    if (raw == MAP_FAILED) return NULL;
+    if (thp) {
+        uintptr_t a = ((uintptr_t)raw + pmd - 1) & ~(uintptr_t)(pmd - 1);
+        p = (char *)a;
+        if (p > raw) munmap(raw, (size_t)(p - raw));
+        if (raw + span > p + bytes) munmap(p + bytes, (size_t)(raw + span - (p + bytes)));
+    }
+#if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
+    (void)madvise(p, bytes, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+#endif
+    v = p;
+    for (off = 0; off < bytes; off += page) v[off] = (char)(off / page + 1);
+    return p;
+}
+
+/* fork() of a process holding `bytes` of populated base pages: nanoseconds until fork returns in the parent. */
+static double fork_cycle(size_t bytes, size_t page) {
+    char *p = populate(0, bytes, page, 0);
+    double t0, t1;
+    pid_t pid;
+    int status;
+    if (p == NULL) {
+        fprintf(stderr, "kbench: mmap of %lu bytes failed: %s\n", (unsigned long)bytes, strerror(errno));
+        exit(1);
+    }
+    t0 = now_ns();
+    pid = fork();
+    if (pid == 0) _exit(0);
+    t1 = now_ns();
+    if (pid < 0) {
+        perror("kbench: fork");
+        exit(1);
+    }
+    if (waitpid(pid, &status, 0) != pid) {
+        perror("kbench: waitpid");
+        exit(1);
+    }
+    munmap(p, bytes);
+    return t1 - t0;
+}
+
+/* Write `cmd` to debugfs split_huge_pages: 0, or -1 with errno set. */
+static int write_split(const char *cmd) {
+    FILE *f = fopen(SPLIT_HUGE_PAGES, "w");
+    if (f == NULL) return -1;
+    if (fputs(cmd, f) < 0) {
+        int e = errno;
+        fclose(f);
+        errno = e;
+        return -1;
+    }
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/*
+ * Why debugfs split_huge_pages cannot be used (mounting debugfs first if it
+ * is not), or NULL when it can: a probe writes a range of this process that
+ * maps nothing, which splits nothing.
+ */
+static const char *split_unavailable(char *why, size_t len) {
+    char probe[64];
+    snprintf(probe, sizeof probe, "%ld,0x1000,0x2000", (long)getpid());
+#ifdef __linux__
+    if (access(SPLIT_HUGE_PAGES, F_OK) != 0) (void)mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
+#endif
+    if (write_split(probe) == 0) return NULL;
+    snprintf(why, len, "debugfs split_huge_pages cannot be written here (%s: %s; it needs CONFIG_DEBUG_FS, debugfs mounted or mountable, and root)", SPLIT_HUGE_PAGES, strerror(errno));
+    return why;
+}
+
+/* Split every THP of a populated range through debugfs: the nanoseconds the write took and the THPs it split, or -1 on failure. */
+static double split_cycle(size_t bytes, size_t page, size_t pmd, long long *split) {
+    char *p = populate(1, bytes, page, pmd);
+    char cmd[128];
+    long long before, after;
+    double t0, t1;
+    if (p == NULL) {
+        fprintf(stderr, "kbench: mmap of %lu bytes failed: %s\n", (unsigned long)bytes, strerror(errno));
+        exit(1);
+    }
+    before = anon_huge_bytes((uintptr_t)p, bytes);
+    snprintf(cmd, sizeof cmd, "%ld,0x%lx,0x%lx", (long)getpid(), (unsigned long)(uintptr_t)p, (unsigned long)((uintptr_t)p + bytes));
+    t0 = now_ns();
+    if (write_split(cmd) != 0) {
+        munmap(p, bytes);
+        return -1;
+    }
+    t1 = now_ns();
+    after = anon_huge_bytes((uintptr_t)p, bytes);
+    *split = before < 0 || after < 0 ? -1 : (before - after) / (long long)pmd;
+    munmap(p, bytes);
+    return t1 - t0;
+}
+
 int main(int argc, char **argv) {
     char enabled[256], pmd_text[64];
     long page = sysconf(_SC_PAGESIZE);
@@ -161,16 +274,45 @@ int main(int argc, char **argv) {
         unsigned long long bytes;
         int thp;
         struct rep rep;
-        if (colon == NULL || (strncmp(arg, "4k:", 3) != 0 && strncmp(arg, "thp:", 4) != 0)) {
-            fprintf(stderr, "kbench: bad run \"%s\": expected 4k:<bytes> or thp:<bytes>\n", arg);
+        int fork_run, split_run;
+        if (colon == NULL || (strncmp(arg, "4k:", 3) != 0 && strncmp(arg, "thp:", 4) != 0 && strncmp(arg, "fork:", 5) != 0 && strncmp(arg, "split:", 6) != 0)) {
+            fprintf(stderr, "kbench: bad run \"%s\": expected 4k:<bytes>, thp:<bytes>, fork:<bytes> or split:<bytes>\n", arg);
             return 1;
         }
-        thp = arg[0] == 't';
+        fork_run = arg[0] == 'f';
+        split_run = arg[0] == 's';
+        thp = arg[0] == 't' || split_run;
         errno = 0;
         bytes = strtoull(colon + 1, &end, 10);
         if (errno != 0 || *end != '\0' || bytes == 0 || bytes % (unsigned long long)(thp ? pmd : (size_t)page) != 0) {
             fprintf(stderr, "kbench: bad size in \"%s\": expected a positive multiple of %lu bytes\n", arg, (unsigned long)(thp ? pmd : (size_t)page));
             return 1;
+        }
+        if (fork_run || split_run) {
+            char why[512];
+            const char *skip = split_run ? split_unavailable(why, sizeof why) : NULL;
+            printf("%s{\"mode\":\"%s\",\"bytes\":%llu", i > 2 ? "," : "", fork_run ? "fork" : "split", bytes);
+            if (skip != NULL) {
+                printf(",\"skipped\":");
+                print_json_string(skip);
+                printf(",\"reps\":[]}");
+                continue;
+            }
+            printf(",\"reps\":[");
+            for (r = -1; r < reps; r++) {
+                long long split = 0;
+                double ns = fork_run ? fork_cycle((size_t)bytes, (size_t)page) : split_cycle((size_t)bytes, (size_t)page, pmd, &split);
+                if (ns < 0) {
+                    fprintf(stderr, "kbench: writing %s failed: %s\n", SPLIT_HUGE_PAGES, strerror(errno));
+                    return 1;
+                }
+                if (r < 0) continue;
+                if (fork_run) printf("%s{\"fork_ns\":%.0f}", r > 0 ? "," : "", ns);
+                else printf("%s{\"split_ns\":%.0f,\"split\":%lld}", r > 0 ? "," : "", ns, split);
+            }
+            printf("]}");
+            fflush(stdout);
+            continue;
         }
         printf("%s{\"mode\":\"%s\",\"bytes\":%llu,\"reps\":[", i > 2 ? "," : "", thp ? "thp" : "4k", bytes);
         /* r = -1 is the warm-up: the first touch of memory the machine has not handed out before costs more. */
