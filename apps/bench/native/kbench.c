@@ -6,11 +6,16 @@
  * the munmap with CLOCK_MONOTONIC, `reps` times after one untimed warm-up.
  * Mode "4k" advises MADV_NOHUGEPAGE (base pages only), "thp" MADV_HUGEPAGE
  * on a PMD-aligned range; after the touch it reads back how much of the
- * range was mapped huge (AnonHugePages in /proc/self/smaps). Mode "collapse"
- * touches a PMD-aligned range in base pages (MADV_NOHUGEPAGE), then times one
- * MADV_COLLAPSE of the whole range (after MADV_HUGEPAGE, which clears
- * VM_NOHUGEPAGE: forced collapse honours it; retried on EAGAIN, at most three
- * calls in all) and reads back AnonHugePages.
+ * range was mapped huge (AnonHugePages in /proc/self/smaps).
+ * Mode "fork" populates the range in base pages and times fork() (the
+ * child exits at once; copying the page tables is the work). Mode "split"
+ * populates it with THPs and times a write of "<pid>,<start>,<end>" to
+ * debugfs split_huge_pages, mounting debugfs when it is not; where that
+ * cannot be done the run is reported as skipped with the reason. Mode
+ * "collapse" touches a PMD-aligned range in base pages (MADV_NOHUGEPAGE),
+ * then times one MADV_COLLAPSE of the whole range (after MADV_HUGEPAGE,
+ * which clears VM_NOHUGEPAGE: forced collapse honours it; retried on EAGAIN,
+ * at most three calls in all) and reads back AnonHugePages.
  *
  * usage: kbench <reps> <mode>:<bytes> [<mode>:<bytes> ...]
  * Prints one JSON object on stdout; errors go to stderr with exit status 1.
@@ -26,6 +31,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#ifdef __linux__
+#include <sys/mount.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +44,8 @@
 #endif
 
 #define THP_SYSFS "/sys/kernel/mm/transparent_hugepage/"
+#define DEBUGFS "/sys/kernel/debug"
+#define SPLIT_HUGE_PAGES DEBUGFS "/split_huge_pages"
 
 /* Linux 6.1 uapi; older headers lack it. */
 #ifndef MADV_COLLAPSE
@@ -98,18 +110,13 @@ static void print_json_string(const char *s) {
 }
 
 struct rep {
-    double fault_ns, munmap_ns, collapse_ns;
+    double fault_ns, munmap_ns;
     long faults;
     long long huge_bytes;
 };
 
-/*
- * One map, touch, unmap cycle (mode 0: 4k, 1: thp, 2: collapse). Returns 0,
- * or -1 with errno set when the mapping could not be made; a failed
- * MADV_COLLAPSE exits with its error.
- */
-static int cycle(int mode, size_t bytes, size_t page, size_t pmd, struct rep *out) {
-    int thp = mode != 0;
+/* One map, touch, unmap cycle. Returns 0, or -1 with errno set when the mapping could not be made. */
+static int cycle(int thp, size_t bytes, size_t page, size_t pmd, struct rep *out) {
     size_t span = thp ? bytes + pmd : bytes;
     char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     char *p = raw;
@@ -127,30 +134,14 @@ static int cycle(int mode, size_t bytes, size_t page, size_t pmd, struct rep *ou
     }
 #if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
     /* Failure is not fatal: without THP support the range simply stays in base pages, and the huge bytes say so. */
-    (void)madvise(p, bytes, mode == 1 ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+    (void)madvise(p, bytes, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 #endif
     v = p;
     f0 = minor_faults();
     t0 = now_ns();
-    for (off = 0; off < bytes; off += page) v[off] = (char)(off / page);
+    for (off = 0; off < bytes; off += page) v[off] = 1;
     t1 = now_ns();
     out->faults = minor_faults() - f0;
-    out->collapse_ns = 0;
-    if (mode == 2) {
-        double c0;
-#ifdef MADV_HUGEPAGE
-        (void)madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-        int tries = 0, rc;
-        c0 = now_ns();
-        /* EAGAIN: a page was briefly held elsewhere (the selftest retries too); what collapsed stays collapsed. */
-        while ((rc = madvise(p, bytes, MADV_COLLAPSE)) != 0 && errno == EAGAIN && ++tries < 3) continue;
-        if (rc != 0) {
-            fprintf(stderr, "kbench: MADV_COLLAPSE of %lu bytes failed: %s\n", (unsigned long)bytes, strerror(errno));
-            exit(1);
-        }
-        out->collapse_ns = now_ns() - c0;
-    }
     out->huge_bytes = anon_huge_bytes((uintptr_t)p, bytes);
     t2 = now_ns();
     if (munmap(p, bytes) != 0) {
@@ -162,13 +153,147 @@ static int cycle(int mode, size_t bytes, size_t page, size_t pmd, struct rep *ou
     return 0;
 }
 
+/*
+ * A range of `bytes` populated with base pages (thp 0), THPs (thp 1, PMD
+ * aligned) or base pages on a PMD-aligned range (thp 2, for MADV_COLLAPSE),
+ * or NULL with errno set.
+ */
+static char *populate(int thp, size_t bytes, size_t page, size_t pmd) {
+    size_t span = thp ? bytes + pmd : bytes;
+    char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *p = raw;
+    volatile char *v;
+    size_t off;
+    if (raw == MAP_FAILED) return NULL;
+    if (thp) {
+        uintptr_t a = ((uintptr_t)raw + pmd - 1) & ~(uintptr_t)(pmd - 1);
+        p = (char *)a;
+        if (p > raw) munmap(raw, (size_t)(p - raw));
+        if (raw + span > p + bytes) munmap(p + bytes, (size_t)(raw + span - (p + bytes)));
+    }
+#if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
+    (void)madvise(p, bytes, thp == 1 ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+#endif
+    v = p;
+    for (off = 0; off < bytes; off += page) v[off] = (char)(off / page + 1);
+    return p;
+}
+
+/* fork() of a process holding `bytes` of populated base pages: nanoseconds until fork returns in the parent. */
+static double fork_cycle(size_t bytes, size_t page) {
+    char *p = populate(0, bytes, page, 0);
+    double t0, t1;
+    pid_t pid;
+    int status;
+    if (p == NULL) {
+        fprintf(stderr, "kbench: mmap of %lu bytes failed: %s\n", (unsigned long)bytes, strerror(errno));
+        exit(1);
+    }
+    t0 = now_ns();
+    pid = fork();
+    if (pid == 0) _exit(0);
+    t1 = now_ns();
+    if (pid < 0) {
+        perror("kbench: fork");
+        exit(1);
+    }
+    if (waitpid(pid, &status, 0) != pid) {
+        perror("kbench: waitpid");
+        exit(1);
+    }
+    munmap(p, bytes);
+    return t1 - t0;
+}
+
+/* Write `cmd` to debugfs split_huge_pages: 0, or -1 with errno set. */
+static int write_split(const char *cmd) {
+    FILE *f = fopen(SPLIT_HUGE_PAGES, "w");
+    if (f == NULL) return -1;
+    if (fputs(cmd, f) < 0) {
+        int e = errno;
+        fclose(f);
+        errno = e;
+        return -1;
+    }
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/*
+ * Why debugfs split_huge_pages cannot be used (mounting debugfs first if it
+ * is not), or NULL when it can: a probe writes a range of this process that
+ * maps nothing, which splits nothing.
+ */
+static const char *split_unavailable(char *why, size_t len) {
+    char probe[64];
+    snprintf(probe, sizeof probe, "%ld,0x1000,0x2000", (long)getpid());
+#ifdef __linux__
+    if (access(SPLIT_HUGE_PAGES, F_OK) != 0) (void)mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
+#endif
+    if (write_split(probe) == 0) return NULL;
+    snprintf(why, len, "debugfs split_huge_pages cannot be written here (%s: %s; it needs CONFIG_DEBUG_FS, debugfs mounted or mountable, and root)", SPLIT_HUGE_PAGES, strerror(errno));
+    return why;
+}
+
+/* Split every THP of a populated range through debugfs: the nanoseconds the write took and the THPs it split, or -1 on failure. */
+static double split_cycle(size_t bytes, size_t page, size_t pmd, long long *split) {
+    char *p = populate(1, bytes, page, pmd);
+    char cmd[128];
+    long long before, after;
+    double t0, t1;
+    if (p == NULL) {
+        fprintf(stderr, "kbench: mmap of %lu bytes failed: %s\n", (unsigned long)bytes, strerror(errno));
+        exit(1);
+    }
+    before = anon_huge_bytes((uintptr_t)p, bytes);
+    snprintf(cmd, sizeof cmd, "%ld,0x%lx,0x%lx", (long)getpid(), (unsigned long)(uintptr_t)p, (unsigned long)((uintptr_t)p + bytes));
+    t0 = now_ns();
+    if (write_split(cmd) != 0) {
+        munmap(p, bytes);
+        return -1;
+    }
+    t1 = now_ns();
+    after = anon_huge_bytes((uintptr_t)p, bytes);
+    *split = before < 0 || after < 0 ? -1 : (before - after) / (long long)pmd;
+    munmap(p, bytes);
+    return t1 - t0;
+}
+
+/*
+ * MADV_COLLAPSE of a PMD-aligned range written in base pages: the
+ * nanoseconds of the collapse, with the bytes then mapped huge in *huge
+ * (-1 when smaps was unreadable). A failed MADV_COLLAPSE exits with its error.
+ */
+static double collapse_cycle(size_t bytes, size_t page, size_t pmd, long long *huge) {
+    char *p = populate(2, bytes, page, pmd);
+    double t0, t1;
+    int tries = 0, rc;
+    if (p == NULL) {
+        fprintf(stderr, "kbench: mmap of %lu bytes failed: %s\n", (unsigned long)bytes, strerror(errno));
+        exit(1);
+    }
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    t0 = now_ns();
+    /* EAGAIN: a page was briefly held elsewhere (the selftest retries too); what collapsed stays collapsed. */
+    while ((rc = madvise(p, bytes, MADV_COLLAPSE)) != 0 && errno == EAGAIN && ++tries < 3) continue;
+    if (rc != 0) {
+        fprintf(stderr, "kbench: MADV_COLLAPSE of %lu bytes failed: %s\n", (unsigned long)bytes, strerror(errno));
+        exit(1);
+    }
+    t1 = now_ns();
+    *huge = anon_huge_bytes((uintptr_t)p, bytes);
+    munmap(p, bytes);
+    return t1 - t0;
+}
+
 int main(int argc, char **argv) {
     char enabled[256], pmd_text[64];
     long page = sysconf(_SC_PAGESIZE);
     size_t pmd;
     int reps, i, r;
     if (argc < 3) {
-        fprintf(stderr, "usage: kbench <reps> <mode>:<bytes> [<mode>:<bytes> ...] (mode 4k, thp or collapse)\n");
+        fprintf(stderr, "usage: kbench <reps> <mode>:<bytes> [<mode>:<bytes> ...] (mode 4k, thp, fork, split or collapse)\n");
         return 1;
     }
     reps = atoi(argv[1]);
@@ -189,29 +314,70 @@ int main(int argc, char **argv) {
         const char *colon = strchr(arg, ':');
         char *end;
         unsigned long long bytes;
-        int thp, mode;
+        int thp;
         struct rep rep;
-        if (colon == NULL || (strncmp(arg, "4k:", 3) != 0 && strncmp(arg, "thp:", 4) != 0 && strncmp(arg, "collapse:", 9) != 0)) {
-            fprintf(stderr, "kbench: bad run \"%s\": expected 4k:<bytes>, thp:<bytes> or collapse:<bytes>\n", arg);
+        int fork_run, split_run, collapse_run;
+        if (colon == NULL || (strncmp(arg, "4k:", 3) != 0 && strncmp(arg, "thp:", 4) != 0 && strncmp(arg, "fork:", 5) != 0 && strncmp(arg, "split:", 6) != 0 && strncmp(arg, "collapse:", 9) != 0)) {
+            fprintf(stderr, "kbench: bad run \"%s\": expected 4k:<bytes>, thp:<bytes>, fork:<bytes>, split:<bytes> or collapse:<bytes>\n", arg);
             return 1;
         }
-        mode = arg[0] == 't' ? 1 : arg[0] == 'c' ? 2 : 0;
-        thp = mode != 0;
+        fork_run = arg[0] == 'f';
+        split_run = arg[0] == 's';
+        collapse_run = arg[0] == 'c';
+        thp = arg[0] == 't' || split_run || collapse_run;
         errno = 0;
         bytes = strtoull(colon + 1, &end, 10);
         if (errno != 0 || *end != '\0' || bytes == 0 || bytes % (unsigned long long)(thp ? pmd : (size_t)page) != 0) {
             fprintf(stderr, "kbench: bad size in \"%s\": expected a positive multiple of %lu bytes\n", arg, (unsigned long)(thp ? pmd : (size_t)page));
             return 1;
         }
-        printf("%s{\"mode\":\"%s\",\"bytes\":%llu,\"reps\":[", i > 2 ? "," : "", mode == 2 ? "collapse" : thp ? "thp" : "4k", bytes);
+        if (collapse_run) {
+            printf("%s{\"mode\":\"collapse\",\"bytes\":%llu,\"reps\":[", i > 2 ? "," : "", bytes);
+            for (r = -1; r < reps; r++) {
+                long long huge = 0;
+                double ns = collapse_cycle((size_t)bytes, (size_t)page, pmd, &huge);
+                if (r < 0) continue;
+                printf("%s{\"collapse_ns\":%.0f,\"anon_huge_bytes\":%lld}", r > 0 ? "," : "", ns, huge);
+            }
+            printf("]}");
+            fflush(stdout);
+            continue;
+        }
+        if (fork_run || split_run) {
+            char why[512];
+            const char *skip = split_run ? split_unavailable(why, sizeof why) : NULL;
+            printf("%s{\"mode\":\"%s\",\"bytes\":%llu", i > 2 ? "," : "", fork_run ? "fork" : "split", bytes);
+            if (skip != NULL) {
+                printf(",\"skipped\":");
+                print_json_string(skip);
+                printf(",\"reps\":[]}");
+                continue;
+            }
+            printf(",\"reps\":[");
+            for (r = -1; r < reps; r++) {
+                long long split = 0;
+                double ns = fork_run ? fork_cycle((size_t)bytes, (size_t)page) : split_cycle((size_t)bytes, (size_t)page, pmd, &split);
+                if (ns < 0) {
+                    fprintf(stderr, "kbench: writing %s failed: %s\n", SPLIT_HUGE_PAGES, strerror(errno));
+                    return 1;
+                }
+                if (r < 0) continue;
+                if (fork_run) printf("%s{\"fork_ns\":%.0f}", r > 0 ? "," : "", ns);
+                else printf("%s{\"split_ns\":%.0f,\"split\":%lld}", r > 0 ? "," : "", ns, split);
+            }
+            printf("]}");
+            fflush(stdout);
+            continue;
+        }
+        printf("%s{\"mode\":\"%s\",\"bytes\":%llu,\"reps\":[", i > 2 ? "," : "", thp ? "thp" : "4k", bytes);
         /* r = -1 is the warm-up: the first touch of memory the machine has not handed out before costs more. */
         for (r = -1; r < reps; r++) {
-            if (cycle(mode, (size_t)bytes, (size_t)page, pmd, &rep) != 0) {
+            if (cycle(thp, (size_t)bytes, (size_t)page, pmd, &rep) != 0) {
                 fprintf(stderr, "kbench: mmap of %llu bytes failed: %s\n", bytes, strerror(errno));
                 return 1;
             }
             if (r < 0) continue;
-            printf("%s{\"fault_ns\":%.0f,\"munmap_ns\":%.0f,\"collapse_ns\":%.0f,\"minflt\":%ld,\"anon_huge_bytes\":%lld}", r > 0 ? "," : "", rep.fault_ns, rep.munmap_ns, rep.collapse_ns, rep.faults, rep.huge_bytes);
+            printf("%s{\"fault_ns\":%.0f,\"munmap_ns\":%.0f,\"minflt\":%ld,\"anon_huge_bytes\":%lld}", r > 0 ? "," : "", rep.fault_ns, rep.munmap_ns, rep.faults, rep.huge_bytes);
         }
         printf("]}");
         fflush(stdout);

@@ -5,7 +5,7 @@ import { forceGc } from "./gc";
 import { FULL, QUICK, measure, type Measurement } from "./harness";
 import { describeMachine, selected } from "./machine";
 import { findCompiler } from "./native/compile";
-import { measureKernel, type KernelSide } from "./native/kernel";
+import { measureKernel, type KernelSide, type KernelSizes } from "./native/kernel";
 import { compareRuns, formatComparison } from "./report/compare";
 import { missingMetrics, requiredMetrics } from "./report/expected";
 import { bytes } from "./report/format";
@@ -14,7 +14,7 @@ import { SCHEMA, readEarlierReport, type BenchReport, type EarlierReport, type K
 import { addFootprint, addHugeFraction, addMeasurement, addRatios, emptyMetrics } from "./report/metrics";
 import { footprintTable, targetsSummary, throughputTable } from "./report/table";
 import { evaluateTargets } from "./report/targets";
-import { isEmpty, select } from "./select";
+import { isEmpty, select, type KernelRun } from "./select";
 import { FULL_SIZES, QUICK_SIZES, allWorkloads } from "./workloads/index";
 
 export interface Io {
@@ -28,7 +28,7 @@ export interface Io {
 export const FOOTPRINT_METHOD =
   "V8 heap in use (compiled code left out) + external memory (ArrayBuffers, where the typed arrays live, are part of it) after a forced full GC, in a fresh node process per size (--single-threaded --hash-seed=1, so that the figure repeats): a machine whose mapping is written whole, with data, minus the same machine with the mapping empty, divided by the pages or folios mapped";
 
-function kernelReport(k: KernelSide | undefined, sizes: { base: number; thp: number }, reps: number): KernelReport {
+function kernelReport(k: KernelSide | undefined, sizes: KernelSizes, reps: number): KernelReport {
   if (k === undefined) return { status: "not selected" };
   if (k.status !== "measured") return { status: k.status, reason: k.reason };
   return { status: "measured", compiler: k.compiler, thpEnabled: k.thpEnabled, ...(k.hugeFraction === undefined ? {} : { hugeFraction: k.hugeFraction }), notes: k.notes, sizes, reps };
@@ -50,9 +50,9 @@ export async function runBench(args: BenchArgs, io: Io): Promise<number> {
   const all = allWorkloads(sizes);
   const sel = select(all, args.only, quick);
   if (isEmpty(sel)) {
-    throw new UsageError(`--only ${args.only!.join(",")}: nothing matches; names: ${all.map((w) => w.name).filter((n) => !n.startsWith("arch.")).join(", ")}, arch.<backend>.*, heap.4k_page, heap.pmd_thp, heap.pud_thp, kernel.fault.anon.4k, kernel.munmap.4k, kernel.fault.anon.pmd, kernel.munmap.pmd, kernel.collapse.madv.pmd`);
+    throw new UsageError(`--only ${args.only!.join(",")}: nothing matches; names: ${all.map((w) => w.name).filter((n) => !n.startsWith("arch.")).join(", ")}, arch.<backend>.*, heap.4k_page, heap.pmd_thp, heap.pud_thp, kernel.fault.anon.4k, kernel.munmap.4k, kernel.fault.anon.pmd, kernel.munmap.pmd, kernel.fork.anon.4k, kernel.split.pmd, kernel.collapse.madv.pmd`);
   }
-  const wantKernel = sel.kernel.base || sel.kernel.thp || sel.kernel.collapse;
+  const wantKernel = sel.kernel.base || sel.kernel.thp || sel.kernel.fork || sel.kernel.split || sel.kernel.collapse;
   const cc = wantKernel ? findCompiler() : undefined;
   const machine = describeMachine(cc !== undefined && !("missing" in cc) ? cc.version : null);
   const failures: string[] = [];
@@ -70,7 +70,13 @@ export async function runBench(args: BenchArgs, io: Io): Promise<number> {
   });
 
   // The machine's kernel on the same sizes, right after.
-  const kernelSizes = { base: sel.kernel.base ? sizes.fault4k : 0, thp: sel.kernel.thp ? sizes.faultPmd : 0, collapse: sel.kernel.collapse ? sizes.collapse : 0 };
+  const kernelSizes: KernelSizes = {
+    base: sel.kernel.base ? sizes.fault4k : 0,
+    thp: sel.kernel.thp ? sizes.faultPmd : 0,
+    fork: sel.kernel.fork ? sizes.fork : 0,
+    split: sel.kernel.split ? sizes.split : 0,
+    collapse: sel.kernel.collapse ? sizes.collapse : 0,
+  };
   const reps = quick ? 3 : 5;
   let kernel: KernelSide | undefined;
   if (wantKernel) {
@@ -104,7 +110,9 @@ export async function runBench(args: BenchArgs, io: Io): Promise<number> {
   };
   const targets = evaluateTargets(metrics.values, why);
   const kernelSkipped = kernel?.status === "skipped";
-  const missing = missingMetrics(requiredMetrics(sel, quick, args.only, kernelSkipped), metrics.values);
+  // debugfs split_huge_pages may be out of reach (no root, no debugfs): the split run then says so and measures nothing.
+  const runsSkipped = new Set<KernelRun>(kernel?.status === "measured" && kernel.output.runs.some((r) => r.mode === "split" && r.skipped !== undefined) ? ["split"] : []);
+  const missing = missingMetrics(requiredMetrics(sel, quick, args.only, kernelSkipped, runsSkipped), metrics.values);
 
   const thpMode = selected(machine.thp?.enabled);
   io.out(

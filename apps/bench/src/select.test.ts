@@ -17,13 +17,21 @@ describe("selection and the metrics a run must produce", () => {
     const s = select(all, undefined, true);
     expect(s.workloads).toHaveLength(all.length);
     expect(s.footprint).toEqual(["4k", "pmd", "pud"]);
-    expect(s.kernel).toEqual({ base: true, thp: true, collapse: true });
+    expect(s.kernel).toEqual({ base: true, thp: true, fork: true, split: true, collapse: true });
     const names = expectedMetrics(s, true, false);
     for (const n of ["fault.anon.4k.ops_per_s", "munmap.4k.pages_per_s", "heap.bytes_per_4k_page", "kernel.fault.anon.4k.ops_per_s", "ratio.fault.anon.4k"]) expect(names).toContain(n);
-    for (const n of ["kernel.munmap.4k.pages_per_s", "kernel.fault.anon.pmd.ops_per_s", "kernel.munmap.pmd.pages_per_s", "ratio.munmap.pmd", "kernel.collapse.madv.pmd.ops_per_s", "ratio.collapse.madv.pmd", "heap.bytes_per_pud_thp", "heap.scaling.pud.4G", "heap.growth.pmd_thp", "split.pmd.folios_per_s", "fork.anon.4k.pages_per_s", "migrate.4k.pages_per_s", "migrate.pmd.folios_per_s", "arch.ppc8xx.4k.hw_walk.ops_per_s"]) {
+    for (const n of ["kernel.munmap.4k.pages_per_s", "kernel.fault.anon.pmd.ops_per_s", "kernel.munmap.pmd.pages_per_s", "ratio.munmap.pmd", "kernel.collapse.madv.pmd.ops_per_s", "ratio.collapse.madv.pmd", "kernel.fork.anon.4k.ops_per_s", "ratio.fork.anon.4k", "kernel.split.pmd.folios_per_s", "ratio.split.pmd", "heap.bytes_per_pud_thp", "heap.scaling.pud.4G", "heap.growth.pmd_thp", "split.pmd.folios_per_s", "fork.anon.4k.pages_per_s", "migrate.4k.pages_per_s", "migrate.pmd.folios_per_s", "arch.ppc8xx.4k.hw_walk.ops_per_s"]) {
       expect(names).toContain(n);
     }
     expect(new Set(names).size).toBe(names.length);
+  });
+
+  it("leaves the split run's metrics out when debugfs split_huge_pages was out of reach", () => {
+    const s = select(all, undefined, true);
+    const names = requiredMetrics(s, true, undefined, false, new Set(["split"]));
+    expect(names.filter((n) => n.includes("split.pmd") && (n.startsWith("kernel.") || n.startsWith("ratio.")))).toEqual([]);
+    expect(names).toContain("kernel.fork.anon.4k.ops_per_s");
+    expect(names).toContain("split.pmd.folios_per_s");
   });
 
   it("leaves the kernel's metrics and the ratios out only when the kernel run was skipped", () => {
@@ -35,7 +43,7 @@ describe("selection and the metrics a run must produce", () => {
   it("selects by any of the patterns, the kernel with its model counterpart", () => {
     const s = select(all, ["fault.anon.4k"], true);
     expect(s.workloads.map((w) => w.name)).toEqual(["fault.anon.4k"]);
-    expect(s.kernel).toEqual({ base: true, thp: false, collapse: false });
+    expect(s.kernel).toEqual({ base: true, thp: false, fork: false, split: false, collapse: false });
     expect(s.footprint).toEqual([]);
     expect(expectedMetrics(s, true, false)).toEqual([
       "fault.anon.4k.ops_per_s",
@@ -51,8 +59,10 @@ describe("selection and the metrics a run must produce", () => {
       "kernel.munmap.4k.pages_per_s",
     ]);
     expect(select(all, ["heap.pud", "heap.scaling.pmd"], true).footprint).toEqual(["pmd", "pud"]);
-    expect(select(all, ["arch.ppc8xx"], true).kernel).toEqual({ base: false, thp: false, collapse: false });
-    expect(select(all, ["collapse.madv.pmd"], true).kernel).toEqual({ base: false, thp: false, collapse: true });
+    expect(select(all, ["arch.ppc8xx"], true).kernel).toEqual({ base: false, thp: false, fork: false, split: false, collapse: false });
+    expect(select(all, ["fork.anon"], true).kernel).toEqual({ base: false, thp: false, fork: true, split: false, collapse: false });
+    expect(select(all, ["collapse.madv.pmd"], true).kernel).toEqual({ base: false, thp: false, fork: false, split: false, collapse: true });
+    expect(select(all, ["kernel.collapse.madv.pmd"], true).kernel).toEqual({ base: false, thp: false, fork: false, split: false, collapse: true });
     expect(expectedMetrics(select(all, ["collapse.madv.pmd"], true), true, false)).toContain("ratio.collapse.madv.pmd");
     expect(isEmpty(select(all, ["nothing-like-this"], true))).toBe(true);
   });

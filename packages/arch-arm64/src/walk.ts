@@ -88,7 +88,9 @@ export function arm64Translate(b: Arm64Backend, plan: WalkPlan, store: TableStor
       rdonlyBelow ||= (hi & HI_AP_TABLE_RDONLY) !== 0;
       uxnBelow ||= (hi & HI_UXN_TABLE) !== 0;
       pxnBelow ||= (hi & HI_PXN_TABLE) !== 0;
-      tablePa = b.tablePa(reg, 0, level);
+      // Below 2 GiB as a small integer: a store keyed by address then looks it up without boxing a double.
+      const next = b.tablePa(reg, 0, level);
+      tablePa = next < 0x80000000 ? next | 0 : next;
       continue;
     }
     if (level === PTE && (lo & LO_TYPE_MASK) !== LO_TYPE_PAGE) {

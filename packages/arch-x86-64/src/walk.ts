@@ -96,7 +96,9 @@ export function translateTables(
     if (level >= P4D && pse) return out.fail(va, "bad-table", level, explain ? `reserved bit: PS is reserved in a ${levelName(level)} entry` : "");
     const leaf = level === PTE || ((level === PMD || level === PUD) && pse);
     if (!leaf) {
-      tablePa = entryAddress(lo, hi, PTE_PFN_MASK_LO);
+      // Below 2 GiB as a small integer: a store keyed by address then looks it up without boxing a double.
+      const next = entryAddress(lo, hi, PTE_PFN_MASK_LO);
+      tablePa = next < 0x80000000 ? next | 0 : next;
       continue;
     }
 

@@ -62,3 +62,36 @@ describe("an invariant violation", () => {
     expect(runText(SCENARIO).passed).toBe(true);
   });
 });
+
+/** A kernel that records each full invariant check it runs (and runs the full check only when asked or every 1000 operations). */
+class FullCheckRecordingKernel extends Kernel {
+  readonly full: string[] = [];
+  constructor(cfg: KernelConfig) {
+    super({ ...cfg, checkFullEvery: 1000 });
+    const fullCheck = this.fullCheck;
+    this.fullCheck = (op) => {
+      this.full.push(op);
+      fullCheck(op);
+    };
+  }
+}
+
+describe("the full invariant check", () => {
+  it("runs at the start, at every checkpoint and at the end of a checked run", () => {
+    let k: FullCheckRecordingKernel | undefined;
+    const r = runText(
+      `
+name: checkpoints
+machine: { memory: 256M }
+steps:
+  - mmap: { pid: 1, as: a, len: 64K, prot: rw, flags: private|anonymous }
+  - write: { pid: 1, at: a, len: 64K, pattern: 1 }
+  - checkpoint: written
+  - munmap: { pid: 1, at: a, len: 64K }
+`,
+      { kernelFactory: (cfg) => (k = new FullCheckRecordingKernel(cfg)) },
+    );
+    expect(r.passed).toBe(true);
+    expect(k!.full).toEqual(["checkpoint start", "checkpoint written", "checkpoint end"]);
+  });
+});

@@ -9,6 +9,10 @@ export interface KernelSizes {
   readonly base: number;
   /** Bytes of the THP run (MADV_HUGEPAGE), or 0 to skip it. */
   readonly thp: number;
+  /** Bytes of populated base pages the fork run forks with, or 0 to skip it. */
+  readonly fork?: number;
+  /** Bytes of THPs the split run splits through debugfs, or 0 to skip it. */
+  readonly split?: number;
   /** Bytes of the MADV_COLLAPSE run (base pages collapsed into PMD THPs), or 0 (or absent) to skip it. */
   readonly collapse?: number;
 }
@@ -33,6 +37,8 @@ export function runKbench(binary: string, reps: number, sizes: KernelSizes): Kbe
   const args = [String(reps)];
   if (sizes.base > 0) args.push(`4k:${sizes.base}`);
   if (sizes.thp > 0) args.push(`thp:${sizes.thp}`);
+  if ((sizes.fork ?? 0) > 0) args.push(`fork:${sizes.fork}`);
+  if ((sizes.split ?? 0) > 0) args.push(`split:${sizes.split}`);
   if ((sizes.collapse ?? 0) > 0) args.push(`collapse:${sizes.collapse}`);
   const r = spawnSync(binary, args, { encoding: "utf8", timeout: 600_000, maxBuffer: 1 << 24 });
   if (r.error !== undefined) throw new Error(`running ${binary}: ${r.error.message}`);
@@ -46,6 +52,15 @@ export function kernelMeasurements(out: KbenchOutput): Measurement[] {
   const pagesPer = out.pmdSize / out.pageSize;
   for (const run of out.runs) {
     const pages = run.bytes / out.pageSize;
+    if (run.mode === "fork") {
+      ms.push(fromRates("kernel.fork.anon.4k", "forks", { pages }, run.reps.map((r) => 1 / (r.forkNs / 1e9))));
+      continue;
+    }
+    if (run.mode === "split") {
+      // A skipped run (no debugfs) measures nothing; kernelNotes says why.
+      if (run.reps.length > 0) ms.push(fromRates("kernel.split.pmd", "folios", { pages: pagesPer }, run.reps.map((r) => r.split / (r.splitNs / 1e9))));
+      continue;
+    }
     if (run.mode === "collapse") {
       // One operation per 2M range collapsed, as the model's collapse.madv.pmd.
       const ranges = run.bytes / out.pmdSize;
@@ -75,6 +90,7 @@ export function kernelMeasurements(out: KbenchOutput): Measurement[] {
 }
 
 function hugeFractionOf(run: KbenchRun): number | undefined {
+  if (run.mode !== "thp" && run.mode !== "4k" && run.mode !== "collapse") return undefined;
   if (run.reps.some((r) => r.anonHugeBytes < 0)) return undefined;
   return medianOf(run.reps.map((r) => r.anonHugeBytes / run.bytes).sort((a, b) => a - b));
 }
@@ -98,7 +114,10 @@ export function kernelNotes(out: KbenchOutput): string[] {
     else if (frac < 0.99) notes.push(`only ${(frac * 100).toFixed(1)}% of the THP run was mapped huge (AnonHugePages): the rest took 4K faults`);
     else notes.push(`THP: ${(frac * 100).toFixed(1)}% of the THP run was mapped huge (AnonHugePages; enabled=${selected ?? out.thpEnabled})`);
   }
-  if (base !== undefined) {
+  const split = out.runs.find((r) => r.mode === "split");
+  if (split?.mode === "split" && split.skipped !== undefined) notes.push(`split skipped: ${split.skipped} (kernel.split.pmd and ratio.split.pmd are not produced)`);
+  else if (split?.mode === "split" && split.reps.some((r) => r.split * out.pmdSize < split.bytes)) notes.push("debugfs split_huge_pages split fewer THPs than the range held: not all of it was mapped huge");
+  if (base?.mode === "4k") {
     const pages = base.bytes / out.pageSize;
     const flt = medianOf(base.reps.map((r) => r.minflt).sort((a, b) => a - b));
     if (flt < pages * 0.99) notes.push(`the 4K run took ${flt} minor faults for ${pages} pages`);

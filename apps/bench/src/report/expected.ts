@@ -1,5 +1,5 @@
 import { scalingSizes } from "../footprint/sizes";
-import type { Selection } from "../select";
+import type { KernelRun, Selection } from "../select";
 import { KERNEL_PAIRS, footprintMetricNames, measurementMetricNames } from "./metrics";
 
 /**
@@ -7,23 +7,31 @@ import { KERNEL_PAIRS, footprintMetricNames, measurementMetricNames } from "./me
  * ratios are left out only when the kernel run was skipped for want of a C
  * compiler (the report says so); a failed kernel run leaves them expected.
  */
-export function expectedMetrics(s: Selection, quick: boolean, kernelSkipped: boolean): string[] {
+export function expectedMetrics(s: Selection, quick: boolean, kernelSkipped: boolean, kernelRunsSkipped: ReadonlySet<KernelRun> = new Set()): string[] {
   const names = s.workloads.flatMap((w) => measurementMetricNames(w.name, w.unit, w.per ?? {}));
   for (const k of s.footprint) names.push(...footprintMetricNames(k, scalingSizes(k, quick)));
   if (!kernelSkipped) {
     const model = new Set(s.workloads.map((w) => w.name));
     for (const w of KERNEL_PAIRS) {
-      const collapse = w.startsWith("collapse.");
-      const run = collapse ? s.kernel.collapse : w.endsWith(".4k") ? s.kernel.base : s.kernel.thp;
-      if (!run) continue;
-      const fault = w.startsWith("fault.");
-      if (collapse) names.push(...measurementMetricNames(`kernel.${w}`, "collapses", { pages: 512 }));
-      else names.push(...measurementMetricNames(`kernel.${w}`, fault ? "faults" : "pages", fault ? { pages: w.endsWith(".4k") ? 1 : 512 } : {}));
+      const pair = KERNEL_PAIR_RUNS[w]!;
+      if (!s.kernel[pair.run] || kernelRunsSkipped.has(pair.run)) continue;
+      names.push(...measurementMetricNames(`kernel.${w}`, pair.unit, pair.per));
       if (model.has(w)) names.push(`ratio.${w}`);
     }
   }
   return names;
 }
+
+/** Which kbench run measures each kernel counterpart, and its unit. */
+const KERNEL_PAIR_RUNS: Readonly<Record<string, { readonly run: KernelRun; readonly unit: string; readonly per: Readonly<Record<string, number>> }>> = {
+  "fault.anon.4k": { run: "base", unit: "faults", per: { pages: 1 } },
+  "munmap.4k": { run: "base", unit: "pages", per: {} },
+  "fault.anon.pmd": { run: "thp", unit: "faults", per: { pages: 512 } },
+  "munmap.pmd": { run: "thp", unit: "pages", per: {} },
+  "fork.anon.4k": { run: "fork", unit: "forks", per: { pages: 1 } },
+  "split.pmd": { run: "split", unit: "folios", per: { pages: 512 } },
+  "collapse.madv.pmd": { run: "collapse", unit: "collapses", per: { pages: 512 } },
+};
 
 /** Expected metrics that are absent or not finite numbers. */
 export function missingMetrics(expected: readonly string[], values: Readonly<Record<string, number>>): string[] {
@@ -75,6 +83,10 @@ export const QUICK_REQUIRED: readonly string[] = [
   "ratio.fault.anon.pmd",
   "kernel.munmap.pmd.ops_per_s", "kernel.munmap.pmd.ns_per_op", "kernel.munmap.pmd.pages_per_s",
   "ratio.munmap.pmd",
+  "kernel.fork.anon.4k.ops_per_s", "kernel.fork.anon.4k.ns_per_op", "kernel.fork.anon.4k.pages_per_s",
+  "ratio.fork.anon.4k",
+  "kernel.split.pmd.ops_per_s", "kernel.split.pmd.ns_per_op", "kernel.split.pmd.folios_per_s", "kernel.split.pmd.pages_per_s",
+  "ratio.split.pmd",
   "kernel.collapse.madv.pmd.ops_per_s", "kernel.collapse.madv.pmd.ns_per_op", "kernel.collapse.madv.pmd.pages_per_s",
   "ratio.collapse.madv.pmd",
 ];
@@ -84,9 +96,12 @@ export const QUICK_REQUIRED: readonly string[] = [
  * run of the whole suite also the fixed list (its kernel and ratio metrics
  * when the kernel run was not skipped).
  */
-export function requiredMetrics(s: Selection, quick: boolean, only: readonly string[] | undefined, kernelSkipped: boolean): string[] {
-  const names = expectedMetrics(s, quick, kernelSkipped);
+export function requiredMetrics(s: Selection, quick: boolean, only: readonly string[] | undefined, kernelSkipped: boolean, kernelRunsSkipped: ReadonlySet<KernelRun> = new Set()): string[] {
+  const names = expectedMetrics(s, quick, kernelSkipped, kernelRunsSkipped);
   if (!quick || only !== undefined) return names;
-  const fixed = QUICK_REQUIRED.filter((n) => !kernelSkipped || !(n.startsWith("kernel.") || n.startsWith("ratio.")));
+  const kernelMetric = (n: string) => n.startsWith("kernel.") || n.startsWith("ratio.");
+  // Without debugfs split_huge_pages the kernel's split run measures nothing, and says why.
+  const splitMetric = (n: string) => n === "kernel.split.pmd" || n.startsWith("kernel.split.pmd.") || n === "ratio.split.pmd";
+  const fixed = QUICK_REQUIRED.filter((n) => !(kernelSkipped && kernelMetric(n)) && !(kernelRunsSkipped.has("split") && splitMetric(n)));
   return [...names, ...fixed.filter((n) => !names.includes(n))];
 }

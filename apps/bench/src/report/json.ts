@@ -15,7 +15,7 @@ export interface KernelReport {
   readonly thpEnabled?: string;
   readonly hugeFraction?: number;
   readonly notes?: readonly string[];
-  readonly sizes?: { readonly base: number; readonly thp: number };
+  readonly sizes?: { readonly base: number; readonly thp: number; readonly fork?: number; readonly split?: number; readonly collapse?: number };
   readonly reps?: number;
 }
 

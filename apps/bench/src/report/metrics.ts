@@ -78,7 +78,7 @@ export function addFootprint(m: Metrics, points: readonly FootprintPoint[]): voi
 }
 
 /** Workloads measured both in the model and on the machine's kernel. */
-export const KERNEL_PAIRS: readonly string[] = ["fault.anon.4k", "munmap.4k", "fault.anon.pmd", "munmap.pmd", "collapse.madv.pmd"];
+export const KERNEL_PAIRS: readonly string[] = ["fault.anon.4k", "munmap.4k", "fault.anon.pmd", "munmap.pmd", "fork.anon.4k", "split.pmd", "collapse.madv.pmd"];
 
 /** ratio.<workload>: the model's rate over the kernel's in the same run, with the widest range the samples allow. */
 export function addRatios(m: Metrics): void {
