@@ -6,7 +6,7 @@ export { parseKernelOutput, type KernelOutput } from "./kernel-output";
 export { pageToken, encodeRuns, decodeRuns, censusFromRecords, censusFromBytes, censusSummary } from "./census";
 export { modelCheckpoint, modelProcView, modelPageToken } from "./model-views";
 export { probeMachine, type MachineProbe } from "./machine";
-export { findCompiler, compileKexec, type Compiler } from "./native/compile";
+export { findCompiler, compileKexec, compileNative, type Compiler } from "./native/compile";
 export { runExecutor, executorArgs, type ExecutorPaths } from "./native/run";
 export { formatKdiff, kdiffJson, type KdiffJson } from "./format";
 export type { CheckpointView, ProcView, RangeView, VmaView, SideRun, StepView } from "./views";

@@ -1,52 +1,18 @@
-import { createHash } from "node:crypto";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
+import { compileNative, findCompiler, type Compiler } from "@hugemm/oracle";
 import { join } from "node:path";
 import { cacheDir, packageRoot } from "../paths";
 
-export const CFLAGS = ["-O2", "-std=c99"];
+/** `$CC` (default `cc`), or why there is none: the only reason the kernel side is skipped rather than failed. */
+export { findCompiler, type Compiler };
 
-/** The C compiler: the command line that runs it and the first line of its --version. */
-export interface Compiler {
-  readonly argv: readonly string[];
-  readonly version: string;
-}
+export const CFLAGS = ["-O2", "-std=c99"];
 
 /** The kernel benchmark's source. */
 export function kbenchSource(): string {
   return join(packageRoot(), "native", "kbench.c");
 }
 
-/** `$CC` (default `cc`), or why there is none: the only reason the kernel side is skipped rather than failed. */
-export function findCompiler(cc = process.env.CC ?? "cc"): Compiler | { readonly missing: string } {
-  const argv = cc.trim().split(/\s+/).filter((s) => s !== "");
-  if (argv.length === 0) return { missing: "no C compiler: CC is empty" };
-  const r = spawnSync(argv[0]!, [...argv.slice(1), "--version"], { encoding: "utf8" });
-  if (r.error !== undefined) {
-    const code = (r.error as NodeJS.ErrnoException).code;
-    return { missing: code === "ENOENT" ? `no C compiler: ${JSON.stringify(argv[0])} was not found on PATH (set CC to use another)` : `no C compiler: ${argv[0]}: ${r.error.message}` };
-  }
-  const version = (r.stdout || r.stderr).split("\n")[0]!.trim() || argv.join(" ");
-  return { argv, version };
-}
-
-/**
- * Compile kbench.c with `cc -O2` into the cache (keyed by the source, the
- * compiler and the flags, so an edit or another compiler rebuilds it) and
- * return the binary's path. A compile error throws with the compiler's output.
- */
+/** Compile kbench.c with `cc -O2` into the cache (rebuilt when the source, the compiler or the flags change) and return the binary. */
 export function compileKbench(cc: Compiler, source = kbenchSource(), dir = join(cacheDir(), "kbench")): string {
-  const text = readFileSync(source);
-  const key = createHash("sha256").update(text).update(cc.version).update(cc.argv.join(" ")).update(CFLAGS.join(" ")).digest("hex").slice(0, 16);
-  const binary = join(dir, `kbench-${key}`);
-  if (existsSync(binary)) return binary;
-  mkdirSync(dir, { recursive: true });
-  // Build beside the final name and rename, so a concurrent run never sees half a binary.
-  const tmp = `${binary}.${process.pid}.tmp`;
-  const r = spawnSync(cc.argv[0]!, [...cc.argv.slice(1), ...CFLAGS, "-o", tmp, source], { encoding: "utf8" });
-  if (r.error !== undefined || r.status !== 0) {
-    throw new Error(`compiling ${source} with ${cc.argv.join(" ")} failed${r.error ? `: ${r.error.message}` : ` (exit ${r.status})`}:\n${(r.stderr ?? "").trim()}`);
-  }
-  renameSync(tmp, binary);
-  return binary;
+  return compileNative(cc, source, dir, "kbench", CFLAGS);
 }

@@ -27,22 +27,29 @@ export function findCompiler(cc = process.env.CC ?? "cc"): Compiler | { readonly
 }
 
 /**
- * Compile kexec.c into the cache, keyed by the source, the compiler and the
- * flags (an edit or another compiler rebuilds it), and return the binary.
- * A compile error throws with the compiler's output.
+ * Compile the C program at `source` with `flags` into `dir`, keyed by the
+ * source, the compiler and the flags (an edit or another compiler rebuilds
+ * it), and return the binary's path (`<name>-<key>`). A compile error throws
+ * with the compiler's output. The oracle's executor and the benchmark's
+ * kbench are both built this way.
  */
-export function compileKexec(cc: Compiler, source = kexecSource(), dir = join(cacheDir(), "kexec")): string {
+export function compileNative(cc: Compiler, source: string, dir: string, name: string, flags: readonly string[]): string {
   const text = readFileSync(source);
-  const key = createHash("sha256").update(text).update(cc.version).update(cc.argv.join(" ")).update(CFLAGS.join(" ")).digest("hex").slice(0, 16);
-  const binary = join(dir, `kexec-${key}`);
+  const key = createHash("sha256").update(text).update(cc.version).update(cc.argv.join(" ")).update(flags.join(" ")).digest("hex").slice(0, 16);
+  const binary = join(dir, `${name}-${key}`);
   if (existsSync(binary)) return binary;
   mkdirSync(dir, { recursive: true });
   // Build beside the final name and rename, so a concurrent run never sees half a binary.
   const tmp = `${binary}.${process.pid}.tmp`;
-  const r = spawnSync(cc.argv[0]!, [...cc.argv.slice(1), ...CFLAGS, "-o", tmp, source], { encoding: "utf8" });
+  const r = spawnSync(cc.argv[0]!, [...cc.argv.slice(1), ...flags, "-o", tmp, source], { encoding: "utf8" });
   if (r.error !== undefined || r.status !== 0) {
     throw new Error(`compiling ${source} with ${cc.argv.join(" ")} failed${r.error ? `: ${r.error.message}` : ` (exit ${r.status})`}:\n${(r.stderr ?? "").trim()}`);
   }
   renameSync(tmp, binary);
   return binary;
+}
+
+/** Compile kexec.c into the cache and return the binary. */
+export function compileKexec(cc: Compiler, source = kexecSource(), dir = join(cacheDir(), "kexec")): string {
+  return compileNative(cc, source, dir, "kexec", CFLAGS);
 }
