@@ -223,11 +223,22 @@ static int write_split(const char *cmd) {
  * is not), or NULL when it can: a probe writes a range of this process that
  * maps nothing, which splits nothing.
  */
+#ifdef __linux__
+/* A debugfs this run mounted is unmounted when it exits: the machine is left as it was found. */
+static void unmount_debugfs(void) {
+    (void)umount(DEBUGFS);
+}
+#endif
+
 static const char *split_unavailable(char *why, size_t len) {
     char probe[64];
     snprintf(probe, sizeof probe, "%ld,0x1000,0x2000", (long)getpid());
 #ifdef __linux__
-    if (access(SPLIT_HUGE_PAGES, F_OK) != 0) (void)mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
+    static int mounted;
+    if (!mounted && access(SPLIT_HUGE_PAGES, F_OK) != 0 && mount("debugfs", DEBUGFS, "debugfs", 0, NULL) == 0) {
+        mounted = 1;
+        atexit(unmount_debugfs);
+    }
 #endif
     if (write_split(probe) == 0) return NULL;
     snprintf(why, len, "debugfs split_huge_pages cannot be written here (%s: %s; it needs CONFIG_DEBUG_FS, debugfs mounted or mountable, and root)", SPLIT_HUGE_PAGES, strerror(errno));
